@@ -1,0 +1,20 @@
+// simdnet kernels: one source, two builds (SIMD128 and scalar), chosen at
+// compile time by ASC_FEATURE_SIMD. Every kernel takes byte offsets into this
+// module's memory, outputs first, then inputs, weights and sizes; the
+// TypeScript side plans all buffers once.
+export { heap_base, set_workspace, workspace_bytes_needed } from "./workspace";
+export { gemm, gemm_naive } from "./gemm";
+export { conv3x3_forward, conv3x3_backward, im2col_3x3, col2im_3x3 } from "./conv";
+export { relu_maxpool2x2_forward, relu_maxpool2x2_backward } from "./pool";
+export {
+  batchnorm_channels_forward_train, batchnorm_channels_forward_eval, batchnorm_channels_backward,
+  batchnorm_features_forward_train, batchnorm_features_forward_eval, batchnorm_features_backward,
+} from "./batchnorm";
+export { bias_add, bias_backward, relu_forward, relu_backward, pair_concat_forward, pair_concat_backward } from "./activation";
+export { bce_with_logits, softmax_cross_entropy } from "./loss";
+export { adam_step } from "./adam";
+
+/** 1 in the SIMD build, 0 in the scalar build. */
+export function simd_build(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}

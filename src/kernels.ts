@@ -1,0 +1,163 @@
+// Loads one of the two kernel builds and plans buffers in its linear memory.
+//
+// Every buffer is a byte offset into the module's memory, reserved once by a
+// bump allocator before training starts. Typed-array views are rebuilt lazily
+// when the memory has grown, so no view goes stale.
+import { readFile } from 'node:fs/promises';
+
+export type Build = 'simd' | 'scalar';
+export type BuildChoice = Build | 'auto';
+
+/** The kernels' exports: see assembly/index.ts for each contract. Pointers are byte offsets. */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  simd_build(): number;
+  heap_base(): number;
+  set_workspace(ptr: number, bytes: number): void;
+  workspace_bytes_needed(): number;
+  gemm(c: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, flags: number): void;
+  gemm_naive(c: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, flags: number): void;
+  conv3x3_forward(y: number, col: number, yc: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number): void;
+  conv3x3_backward(dx: number, dw: number, db: number, dyc: number, dy: number, w: number, col: number, N: number, Cin: number, H: number, W: number, Cout: number): void;
+  relu_maxpool2x2_forward(y: number, idx: number, x: number, R: number, H: number, W: number): void;
+  relu_maxpool2x2_backward(dx: number, dy: number, y: number, idx: number, R: number, H: number, W: number): void;
+  batchnorm_channels_forward_train(y: number, mean: number, invstd: number, runMean: number, runVar: number, x: number, gamma: number, beta: number, N: number, C: number, P: number, momentum: number, eps: number): void;
+  batchnorm_channels_forward_eval(y: number, x: number, gamma: number, beta: number, runMean: number, runVar: number, N: number, C: number, P: number, eps: number): void;
+  batchnorm_channels_backward(dx: number, dgamma: number, dbeta: number, dy: number, x: number, gamma: number, mean: number, invstd: number, N: number, C: number, P: number): void;
+  batchnorm_features_forward_train(y: number, mean: number, invstd: number, runMean: number, runVar: number, x: number, gamma: number, beta: number, N: number, F: number, momentum: number, eps: number): void;
+  batchnorm_features_forward_eval(y: number, scratchMean: number, scratchInvstd: number, x: number, gamma: number, beta: number, runMean: number, runVar: number, N: number, F: number, eps: number): void;
+  batchnorm_features_backward(dx: number, dgamma: number, dbeta: number, dy: number, x: number, gamma: number, mean: number, invstd: number, N: number, F: number): void;
+  bias_add(y: number, bias: number, N: number, F: number): void;
+  bias_backward(db: number, dy: number, N: number, F: number): void;
+  relu_forward(y: number, x: number, n: number): void;
+  relu_backward(dx: number, dy: number, y: number, n: number): void;
+  pair_concat_forward(h: number, t0: number, t1: number, B: number, F: number): void;
+  pair_concat_backward(dt0: number, dt1: number, dh: number, B: number, F: number): void;
+  bce_with_logits(dz: number, z: number, t: number, N: number, scale: number): number;
+  softmax_cross_entropy(dz: number, z: number, labels: number, N: number, C: number, scale: number): number;
+  adam_step(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number): void;
+}
+
+export const GEMM_TRANS_A = 1;
+export const GEMM_TRANS_B = 2;
+export const GEMM_ACCUMULATE = 4;
+
+const ALIGN = 64;
+const PAGE = 65536;
+
+/** One instance of a kernel build with its memory planner. */
+export class Kernels {
+  readonly k: KernelExports;
+  readonly build: Build;
+  private top: number;
+  private buf: ArrayBuffer | null = null;
+  private f32view = new Float32Array(0);
+  private i32view = new Int32Array(0);
+
+  constructor(instance: WebAssembly.Instance, build: Build) {
+    this.k = instance.exports as unknown as KernelExports;
+    this.build = build;
+    this.top = align(this.k.heap_base());
+    const wsBytes = this.k.workspace_bytes_needed();
+    const ws = this.allocBytes(wsBytes);
+    this.k.set_workspace(ws, wsBytes);
+  }
+
+  /** Current float32 view of the whole memory (rebuilt only after growth). */
+  get f32(): Float32Array {
+    if (this.buf !== this.k.memory.buffer) this.refresh();
+    return this.f32view;
+  }
+
+  /** Current int32 view of the whole memory. */
+  get i32(): Int32Array {
+    if (this.buf !== this.k.memory.buffer) this.refresh();
+    return this.i32view;
+  }
+
+  private refresh(): void {
+    this.buf = this.k.memory.buffer as ArrayBuffer;
+    this.f32view = new Float32Array(this.buf);
+    this.i32view = new Int32Array(this.buf);
+  }
+
+  /** Reserves n 4-byte elements (zeroed), 64-byte aligned; returns the byte offset. */
+  alloc(n: number): number {
+    return this.allocBytes(n * 4);
+  }
+
+  private allocBytes(bytes: number): number {
+    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`cannot allocate ${bytes} bytes`);
+    const ptr = this.top;
+    this.top = align(ptr + bytes);
+    const have = this.k.memory.buffer.byteLength;
+    if (this.top > have) this.k.memory.grow(Math.ceil((this.top - have) / PAGE));
+    this.f32.fill(0, ptr >> 2, (ptr + bytes) >> 2);
+    return ptr;
+  }
+
+  /** The planner's position, to release everything planned after it with `release`. */
+  mark(): number {
+    return this.top;
+  }
+
+  /** Frees every buffer planned after `mark` (the memory stays reserved for reuse). */
+  release(mark: number): void {
+    if (mark > this.top) throw new RangeError('release past the current top');
+    this.top = mark;
+  }
+
+  /** A copy of n floats at byte offset ptr. */
+  read(ptr: number, n: number): Float32Array {
+    return this.f32.slice(ptr >> 2, (ptr >> 2) + n);
+  }
+
+  /** Writes values at byte offset ptr. */
+  write(ptr: number, values: ArrayLike<number>): void {
+    this.f32.set(values, ptr >> 2);
+  }
+}
+
+function align(x: number): number {
+  return Math.ceil(x / ALIGN) * ALIGN;
+}
+
+const wasmUrl = (build: Build) => new URL(`../build/simdnet.${build}.wasm`, import.meta.url);
+const bytesCache = new Map<Build, Promise<Uint8Array>>();
+const moduleCache = new Map<Build, Promise<WebAssembly.Module>>();
+
+function wasmBytes(build: Build): Promise<Uint8Array> {
+  let p = bytesCache.get(build);
+  if (!p) {
+    // Node's fetch refuses file: URLs; node:fs works in Node and Deno alike.
+    p = readFile(wasmUrl(build)).catch((e: Error) => {
+      throw new Error(`simdnet: cannot read the ${build} kernels at ${wasmUrl(build).pathname} (run "npm run build"): ${e.message}`);
+    });
+    bytesCache.set(build, p);
+  }
+  return p;
+}
+
+/** True when this runtime accepts the SIMD build (as-sha256's way: ask WebAssembly.validate). */
+export async function simdSupported(): Promise<boolean> {
+  return WebAssembly.validate(await wasmBytes('simd'));
+}
+
+/** Resolves 'auto' to 'simd' where the runtime validates it, else 'scalar'. */
+export async function resolveBuild(choice: BuildChoice = 'auto'): Promise<Build> {
+  if (choice === 'simd' || choice === 'scalar') return choice;
+  if (choice !== 'auto') throw new Error(`simdnet: unknown build "${String(choice)}" (simd, scalar or auto)`);
+  return (await simdSupported()) ? 'simd' : 'scalar';
+}
+
+/** Loads a fresh instance of the kernels: 'simd', 'scalar' or 'auto' (default). */
+export async function loadKernels(choice: BuildChoice = 'auto'): Promise<Kernels> {
+  const build = await resolveBuild(choice);
+  let m = moduleCache.get(build);
+  if (!m) {
+    m = wasmBytes(build).then((b) => WebAssembly.compile(b));
+    moduleCache.set(build, m);
+  }
+  const instance = await WebAssembly.instantiate(await m, {});
+  return new Kernels(instance, build);
+}
