@@ -123,14 +123,14 @@ function align(x: number): number {
 }
 
 const wasmUrl = (build: Build) => new URL(`../build/simdnet.${build}.wasm`, import.meta.url);
-const bytesCache = new Map<Build, Promise<Uint8Array>>();
+const bytesCache = new Map<Build, Promise<Uint8Array<ArrayBuffer>>>();
 const moduleCache = new Map<Build, Promise<WebAssembly.Module>>();
 
-function wasmBytes(build: Build): Promise<Uint8Array> {
+function wasmBytes(build: Build): Promise<Uint8Array<ArrayBuffer>> {
   let p = bytesCache.get(build);
   if (!p) {
     // Node's fetch refuses file: URLs; node:fs works in Node and Deno alike.
-    p = readFile(wasmUrl(build)).catch((e: Error) => {
+    p = readFile(wasmUrl(build)).then((b) => new Uint8Array(b)).catch((e: Error) => {
       throw new Error(`simdnet: cannot read the ${build} kernels at ${wasmUrl(build).pathname} (run "npm run build"): ${e.message}`);
     });
     bytesCache.set(build, p);

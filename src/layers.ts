@@ -1,0 +1,330 @@
+// Layers: each a forward/backward pair on planned buffers, llm.c style.
+//
+// A layer reads its input activation, writes its output activation, and in
+// backward reads the output's gradient and writes the input's gradient (unless
+// the input needs none: grad = 0). Weight gradients accumulate; the Net zeroes
+// them once per step. `n` is the number of samples in the current batch, at
+// most the batch size the Net was planned for.
+import { Kernels, GEMM_ACCUMULATE, GEMM_TRANS_A, GEMM_TRANS_B } from './kernels.js';
+import { Rng } from './prng.js';
+
+/** An activation: values and gradient buffers (byte offsets), `size` floats per sample. */
+export interface Act {
+  readonly ptr: number;
+  /** 0 when no gradient flows back here (the network's input). */
+  readonly grad: number;
+  readonly size: number;
+}
+
+export interface Layer {
+  readonly out: Act;
+  forward(n: number, train: boolean): void;
+  backward(n: number): void;
+}
+
+/** A named parameter (PyTorch name and layout); its buffers are placed when the Net is finalised. */
+export class Param {
+  ptr = 0;
+  grad = 0;
+  offset = 0;
+  readonly size: number;
+  constructor(readonly name: string, readonly shape: number[], readonly init: { bound: number } | { fill: number }) {
+    this.size = shape.reduce((a, b) => a * b, 1);
+  }
+}
+
+/** A named non-trainable buffer (batch norm's running statistics). */
+export interface NamedBuffer {
+  readonly name: string;
+  readonly shape: number[];
+  readonly ptr: number;
+  readonly size: number;
+  readonly initial: number;
+}
+
+export const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
+/**
+ * Plans a network's memory: activations as layers are built, then all
+ * parameters, gradients and Adam moments as four contiguous blocks, so that
+ * zeroing the gradients and the Adam update are one kernel call each.
+ */
+export class Net {
+  readonly params: Param[] = [];
+  readonly buffers: NamedBuffer[] = [];
+  /** Adam steps taken (PyTorch's `step`; also batch norm's num_batches_tracked). */
+  steps = 0;
+  private block = { params: 0, grads: 0, m: 0, v: 0, count: 0 };
+  private finalized = false;
+
+  constructor(readonly k: Kernels, readonly maxBatch: number) {}
+
+  /** An activation of `size` floats per sample for `samplesPerBatch` samples (default maxBatch). */
+  act(size: number, withGrad = true, samples = this.maxBatch): Act {
+    const n = size * samples;
+    return { ptr: this.k.alloc(n), grad: withGrad ? this.k.alloc(n) : 0, size };
+  }
+
+  scratch(floats: number): number {
+    return this.k.alloc(floats);
+  }
+
+  param(name: string, shape: number[], init: Param['init']): Param {
+    if (this.finalized) throw new Error('Net is finalised: declare parameters before finalize()');
+    if (this.params.some((p) => p.name === name)) throw new Error(`duplicate parameter name ${name}`);
+    const p = new Param(name, shape, init);
+    this.params.push(p);
+    return p;
+  }
+
+  buffer(name: string, shape: number[], initial: number): NamedBuffer {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const b = { name, shape, size, initial, ptr: this.k.alloc(size) };
+    this.k.f32.fill(initial, b.ptr >> 2, (b.ptr >> 2) + size);
+    this.buffers.push(b);
+    return b;
+  }
+
+  /** Places the parameter blocks and initialises them from `seed` (PyTorch's default init). */
+  finalize(seed: number): this {
+    const count = this.params.reduce((s, p) => s + p.size, 0);
+    const b = { params: this.k.alloc(count), grads: this.k.alloc(count), m: this.k.alloc(count), v: this.k.alloc(count), count };
+    this.block = b;
+    let off = 0;
+    const rng = new Rng(seed, 2);
+    const f = this.k.f32;
+    for (const p of this.params) {
+      p.offset = off;
+      p.ptr = b.params + off * 4;
+      p.grad = b.grads + off * 4;
+      const base = p.ptr >> 2;
+      for (let i = 0; i < p.size; i++) f[base + i] = 'bound' in p.init ? rng.uniform(-p.init.bound, p.init.bound) : p.init.fill;
+      off += p.size;
+    }
+    this.finalized = true;
+    return this;
+  }
+
+  /** A parameter or buffer by its PyTorch name. */
+  find(name: string): Param | NamedBuffer {
+    const t = this.params.find((p) => p.name === name) ?? this.buffers.find((b) => b.name === name);
+    if (!t) throw new Error(`no parameter or buffer named "${name}" (have: ${this.names().join(', ')})`);
+    return t;
+  }
+
+  /** Every parameter name, then every buffer name, in declaration order. */
+  names(): string[] {
+    return [...this.params.map((p) => p.name), ...this.buffers.map((b) => b.name)];
+  }
+
+  /** A copy of a parameter's or buffer's values (PyTorch layout). */
+  read(name: string): Float32Array {
+    const t = this.find(name);
+    return this.k.read(t.ptr, t.size);
+  }
+
+  /** A copy of a parameter's gradient from the last backward. */
+  readGrad(name: string): Float32Array {
+    const t = this.find(name);
+    if (!(t instanceof Param)) throw new Error(`"${name}" is a buffer: it has no gradient`);
+    return this.k.read(t.grad, t.size);
+  }
+
+  /** Overwrites a parameter or buffer (values in PyTorch layout). */
+  write(name: string, values: ArrayLike<number>): void {
+    const t = this.find(name);
+    if (values.length !== t.size) throw new Error(`"${name}" has ${t.size} values [${t.shape.join(', ')}], got ${values.length}`);
+    this.k.write(t.ptr, values);
+  }
+
+  get parameterCount(): number {
+    return this.block.count;
+  }
+
+  zeroGrads(): void {
+    const s = this.block.grads >> 2;
+    this.k.f32.fill(0, s, s + this.block.count);
+  }
+
+  /** One Adam step over every parameter (PyTorch's formula, bias correction in float64). */
+  adamStep(): void {
+    const t = ++this.steps;
+    const { lr, beta1, beta2, eps } = ADAM;
+    const b = this.block;
+    this.k.k.adam_step(b.params, b.grads, b.m, b.v, b.count, lr, beta1, beta2, eps, 1 - beta1 ** t, 1 - beta2 ** t);
+  }
+}
+
+/** 3×3 convolution, stride 1, no padding. x: [n, cin, h, w] → out: [n, cout, h-2, w-2]. */
+export class Conv2d implements Layer {
+  readonly out: Act;
+  readonly weight: Param;
+  readonly bias: Param;
+  private readonly col: number;
+  private readonly yc: number;
+
+  constructor(private net: Net, name: string, private x: Act, private cin: number, private h: number, private w: number, private cout: number) {
+    if (x.size !== cin * h * w) throw new Error(`${name}: input has ${x.size} floats per sample, expected ${cin}×${h}×${w}`);
+    if (h < 3 || w < 3) throw new Error(`${name}: a 3×3 convolution needs an input of at least 3×3, got ${h}×${w}`);
+    const P = (h - 2) * (w - 2);
+    const bound = 1 / Math.sqrt(cin * 9);
+    this.weight = net.param(`${name}.weight`, [cout, cin, 3, 3], { bound });
+    this.bias = net.param(`${name}.bias`, [cout], { bound });
+    this.out = net.act(cout * P);
+    this.col = net.scratch(cin * 9 * P * net.maxBatch);
+    this.yc = net.scratch(cout * P * net.maxBatch);
+  }
+
+  forward(n: number): void {
+    this.net.k.k.conv3x3_forward(this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, this.bias.ptr, n, this.cin, this.h, this.w, this.cout);
+  }
+
+  backward(n: number): void {
+    this.net.k.k.conv3x3_backward(this.x.grad, this.weight.grad, this.bias.grad, this.yc, this.out.grad, this.weight.ptr, this.col, n, this.cin, this.h, this.w, this.cout);
+  }
+}
+
+/** Fully connected: x: [n, fin] → out: [n, fout], y = x·Wᵀ + b. `accumulateDx` adds into x.grad (a fan-out point). */
+export class Linear implements Layer {
+  readonly out: Act;
+  readonly weight: Param;
+  readonly bias: Param;
+
+  constructor(private net: Net, name: string, private x: Act, private fin: number, private fout: number, private accumulateDx = false) {
+    if (x.size !== fin) throw new Error(`${name}: input has ${x.size} features, expected ${fin}`);
+    const bound = 1 / Math.sqrt(fin);
+    this.weight = net.param(`${name}.weight`, [fout, fin], { bound });
+    this.bias = net.param(`${name}.bias`, [fout], { bound });
+    this.out = net.act(fout);
+  }
+
+  forward(n: number): void {
+    const k = this.net.k.k;
+    k.gemm(this.out.ptr, this.x.ptr, this.weight.ptr, n, this.fout, this.fin, this.fin, this.fin, this.fout, GEMM_TRANS_B);
+    k.bias_add(this.out.ptr, this.bias.ptr, n, this.fout);
+  }
+
+  backward(n: number): void {
+    const k = this.net.k.k;
+    const { fin, fout } = this;
+    k.bias_backward(this.bias.grad, this.out.grad, n, fout);
+    k.gemm(this.weight.grad, this.out.grad, this.x.ptr, fout, fin, n, fout, fin, fin, GEMM_TRANS_A | GEMM_ACCUMULATE);
+    if (this.x.grad) k.gemm(this.x.grad, this.out.grad, this.weight.ptr, n, fin, fout, fout, fin, fin, this.accumulateDx ? GEMM_ACCUMULATE : 0);
+  }
+}
+
+/**
+ * Batch normalisation with PyTorch's defaults (momentum 0.1, eps 1e-5):
+ * per channel over [n, channels, spatial] when spatial > 1 (BatchNorm2d),
+ * per feature over [n, channels] when spatial = 1 (BatchNorm1d).
+ */
+export class BatchNorm implements Layer {
+  static readonly momentum = 0.1;
+  static readonly eps = 1e-5;
+  readonly out: Act;
+  readonly weight: Param;
+  readonly bias: Param;
+  readonly runningMean: NamedBuffer;
+  readonly runningVar: NamedBuffer;
+  private readonly mean: number;
+  private readonly invstd: number;
+
+  constructor(private net: Net, name: string, private x: Act, private channels: number, private spatial = 1) {
+    if (x.size !== channels * spatial) throw new Error(`${name}: input has ${x.size} floats per sample, expected ${channels}×${spatial}`);
+    this.weight = net.param(`${name}.weight`, [channels], { fill: 1 });
+    this.bias = net.param(`${name}.bias`, [channels], { fill: 0 });
+    this.runningMean = net.buffer(`${name}.running_mean`, [channels], 0);
+    this.runningVar = net.buffer(`${name}.running_var`, [channels], 1);
+    this.mean = net.scratch(channels);
+    this.invstd = net.scratch(channels);
+    this.out = net.act(channels * spatial);
+  }
+
+  forward(n: number, train: boolean): void {
+    const k = this.net.k.k;
+    const { momentum, eps } = BatchNorm;
+    const [y, x, g, b, rm, rv] = [this.out.ptr, this.x.ptr, this.weight.ptr, this.bias.ptr, this.runningMean.ptr, this.runningVar.ptr];
+    if (this.spatial > 1) {
+      if (train) k.batchnorm_channels_forward_train(y, this.mean, this.invstd, rm, rv, x, g, b, n, this.channels, this.spatial, momentum, eps);
+      else k.batchnorm_channels_forward_eval(y, x, g, b, rm, rv, n, this.channels, this.spatial, eps);
+    } else {
+      if (train) k.batchnorm_features_forward_train(y, this.mean, this.invstd, rm, rv, x, g, b, n, this.channels, momentum, eps);
+      else k.batchnorm_features_forward_eval(y, this.mean, this.invstd, x, g, b, rm, rv, n, this.channels, eps);
+    }
+  }
+
+  backward(n: number): void {
+    const k = this.net.k.k;
+    const args = [this.x.grad, this.weight.grad, this.bias.grad, this.out.grad, this.x.ptr, this.weight.ptr, this.mean, this.invstd] as const;
+    if (this.spatial > 1) k.batchnorm_channels_backward(...args, n, this.channels, this.spatial);
+    else k.batchnorm_features_backward(...args, n, this.channels);
+  }
+}
+
+/** ReLU. */
+export class ReLU implements Layer {
+  readonly out: Act;
+  constructor(private net: Net, private x: Act) {
+    this.out = net.act(x.size);
+  }
+  forward(n: number): void {
+    this.net.k.k.relu_forward(this.out.ptr, this.x.ptr, n * this.x.size);
+  }
+  backward(n: number): void {
+    this.net.k.k.relu_backward(this.x.grad, this.out.grad, this.out.ptr, n * this.x.size);
+  }
+}
+
+/** ReLU then 2×2 max pooling, fused. x: [n, c, h, w] → out: [n, c, h/2, w/2]. */
+export class ReluMaxPool implements Layer {
+  readonly out: Act;
+  private readonly idx: number;
+  constructor(private net: Net, private x: Act, private c: number, private h: number, private w: number) {
+    if (h % 2 || w % 2) throw new Error(`2×2 max pooling needs even sizes, got ${h}×${w}`);
+    this.out = net.act((c * h * w) / 4);
+    this.idx = net.scratch(this.out.size * net.maxBatch);
+  }
+  forward(n: number): void {
+    this.net.k.k.relu_maxpool2x2_forward(this.out.ptr, this.idx, this.x.ptr, n * this.c, this.h, this.w);
+  }
+  backward(n: number): void {
+    this.net.k.k.relu_maxpool2x2_backward(this.x.grad, this.out.grad, this.out.ptr, this.idx, n * this.c, this.h, this.w);
+  }
+}
+
+/**
+ * Joins the two digits' features of each pair: out row b = [a[b], b[b]].
+ * With `b` null, `a` holds 2n rows (first the n digit-0 rows, then the digit-1
+ * rows: a shared trunk's output) and its second half serves as `b`.
+ * Backward overwrites the sources' gradients.
+ */
+export class PairConcat implements Layer {
+  readonly out: Act;
+  constructor(private net: Net, private a: Act, private b: Act | null) {
+    this.out = net.act(2 * a.size);
+  }
+  forward(n: number): void {
+    const { a } = this, b1 = this.b ? this.b.ptr : a.ptr + n * a.size * 4;
+    this.net.k.k.pair_concat_forward(this.out.ptr, a.ptr, b1, n, a.size);
+  }
+  backward(n: number): void {
+    const { a } = this, g1 = this.b ? this.b.grad : a.grad + n * a.size * 4;
+    this.net.k.k.pair_concat_backward(a.grad, g1, this.out.grad, n, a.size);
+  }
+}
+
+/** Layers applied in order; backward in reverse. */
+export class Sequential implements Layer {
+  constructor(readonly layers: Layer[]) {
+    if (layers.length === 0) throw new Error('Sequential needs at least one layer');
+  }
+  get out(): Act {
+    return this.layers[this.layers.length - 1].out;
+  }
+  forward(n: number, train: boolean): void {
+    for (const l of this.layers) l.forward(n, train);
+  }
+  backward(n: number): void {
+    for (let i = this.layers.length - 1; i >= 0; i--) this.layers[i].backward(n);
+  }
+}
