@@ -5,7 +5,7 @@
 // Two layouts: per channel on NCHW ([N, C, P], statistics over N·P) and per
 // feature on [N, F] (statistics over N). `mean`/`invstd` are kept from the
 // training forward for the backward.
-import { sum4 } from "./conv";
+import { sum4, sqdev4, dot_sums4 } from "./reduce";
 
 // ---- per channel, x: [N, C, P] ----
 
@@ -16,73 +16,6 @@ function channel_sum(x: usize, c: i32, N: i32, C: i32, P: i32): f32 {
   let s: f32 = 0;
   for (let n = 0; n < N; n++) s += sum4(x + (<usize>((n * C + c) * P) << 2), P);
   return s;
-}
-
-/** Sum of (x - mean)² over a run, same lane order as sum4. */
-function sqdev4(p: usize, n: i32, mean: f32): f32 {
-  const n4 = n & ~3;
-  let s: f32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const mv = f32x4.splat(mean);
-    let v = f32x4.splat(0);
-    for (let i = 0; i < n4; i += 4) {
-      const d = f32x4.sub(v128.load(p + (<usize>i << 2)), mv);
-      v = f32x4.add(v, f32x4.mul(d, d));
-    }
-    s = (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-  } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (let i = 0; i < n4; i += 4) {
-      const q = p + (<usize>i << 2);
-      const d0 = load<f32>(q) - mean, d1 = load<f32>(q, 4) - mean, d2 = load<f32>(q, 8) - mean, d3 = load<f32>(q, 12) - mean;
-      s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
-    }
-    s = (s0 + s1) + (s2 + s3);
-  }
-  for (let i = n4; i < n; i++) {
-    const d = load<f32>(p + (<usize>i << 2)) - mean;
-    s += d * d;
-  }
-  return s;
-}
-
-/** Two sums over a run, same lane order as sum4: Σ dy and Σ dy·(x - mean). */
-// @ts-ignore: decorator
-@inline
-function dot_sums4(dy: usize, x: usize, n: i32, mean: f32, out: usize): void {
-  const n4 = n & ~3;
-  let s: f32 = 0, t: f32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const mv = f32x4.splat(mean);
-    let vs = f32x4.splat(0), vt = f32x4.splat(0);
-    for (let i = 0; i < n4; i += 4) {
-      const o = <usize>i << 2;
-      const g = v128.load(dy + o);
-      vs = f32x4.add(vs, g);
-      vt = f32x4.add(vt, f32x4.mul(g, f32x4.sub(v128.load(x + o), mv)));
-    }
-    s = (f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1)) + (f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3));
-    t = (f32x4.extract_lane(vt, 0) + f32x4.extract_lane(vt, 1)) + (f32x4.extract_lane(vt, 2) + f32x4.extract_lane(vt, 3));
-  } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
-    for (let i = 0; i < n4; i += 4) {
-      const o = <usize>i << 2;
-      const g0 = load<f32>(dy + o), g1 = load<f32>(dy + o, 4), g2 = load<f32>(dy + o, 8), g3 = load<f32>(dy + o, 12);
-      s0 += g0; s1 += g1; s2 += g2; s3 += g3;
-      t0 += g0 * (load<f32>(x + o) - mean); t1 += g1 * (load<f32>(x + o, 4) - mean);
-      t2 += g2 * (load<f32>(x + o, 8) - mean); t3 += g3 * (load<f32>(x + o, 12) - mean);
-    }
-    s = (s0 + s1) + (s2 + s3);
-    t = (t0 + t1) + (t2 + t3);
-  }
-  for (let i = n4; i < n; i++) {
-    const g = load<f32>(dy + (<usize>i << 2));
-    s += g;
-    t += g * (load<f32>(x + (<usize>i << 2)) - mean);
-  }
-  store<f32>(out, load<f32>(out) + s);
-  store<f32>(out, load<f32>(out, 4) + t, 4);
 }
 
 // @ts-ignore: decorator
@@ -196,31 +129,55 @@ export function batchnorm_channels_backward(
   }
 }
 
-// ---- per feature, x: [N, F]; lanes run across features, each summed over n in order ----
+// ---- per feature, x: [N, F]; rows in order, lanes across features ----
+// Each feature is summed over n in row order in both builds (bit-identical);
+// walking rows keeps the access contiguous.
 
-/** Training forward, per feature. Same arguments as the per-channel kernel with P = 1. */
+/** acc[f] = Σ_n x[n, f] (sq = false) or Σ_n (x[n, f] − mean[f])² (sq = true). */
+function column_sums(acc: usize, x: usize, mean: usize, N: i32, F: i32, sq: bool): void {
+  memory.fill(acc, 0, <usize>F << 2);
+  const rowBytes = <usize>F << 2;
+  for (let n = 0; n < N; n++) {
+    const r = x + <usize>n * rowBytes;
+    let f = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; f + 4 <= F; f += 4) {
+        const o = <usize>f << 2;
+        let v = v128.load(r + o);
+        if (sq) { v = f32x4.sub(v, v128.load(mean + o)); v = f32x4.mul(v, v); }
+        v128.store(acc + o, f32x4.add(v128.load(acc + o), v));
+      }
+    }
+    for (; f < F; f++) {
+      const o = <usize>f << 2;
+      let v = load<f32>(r + o);
+      if (sq) { v -= load<f32>(mean + o); v *= v; }
+      store<f32>(acc + o, load<f32>(acc + o) + v);
+    }
+  }
+}
+
+/**
+ * Training forward, per feature. y: [N, F] out; mean, invstd: [F] out;
+ * runMean, runVar: [F] updated; x: [N, F]; gamma, beta: [F].
+ */
 export function batchnorm_features_forward_train(
   y: usize, mean: usize, invstd: usize, runMean: usize, runVar: usize,
   x: usize, gamma: usize, beta: usize,
   N: i32, F: i32, momentum: f32, eps: f32,
 ): void {
-  const rowBytes = <usize>F << 2;
+  column_sums(mean, x, 0, N, F, false);
   for (let f = 0; f < F; f++) {
     const o = <usize>f << 2;
-    let s: f32 = 0;
-    for (let n = 0; n < N; n++) s += load<f32>(x + <usize>n * rowBytes + o);
-    const mu: f32 = s / <f32>N;
-    let sq: f32 = 0;
-    for (let n = 0; n < N; n++) {
-      const d = load<f32>(x + <usize>n * rowBytes + o) - mu;
-      sq += d * d;
-    }
-    const varB: f32 = sq / <f32>N;
-    const is: f32 = 1 / Mathf.sqrt(varB + eps);
-    store<f32>(mean + o, mu);
-    store<f32>(invstd + o, is);
+    store<f32>(mean + o, load<f32>(mean + o) / <f32>N);
+  }
+  column_sums(invstd, x, mean, N, F, true);
+  for (let f = 0; f < F; f++) {
+    const o = <usize>f << 2;
+    const sq = load<f32>(invstd + o), mu = load<f32>(mean + o);
+    store<f32>(invstd + o, 1 / Mathf.sqrt(sq / <f32>N + eps));
     store<f32>(runMean + o, (1 - momentum) * load<f32>(runMean + o) + momentum * mu);
-    const unbiased: f32 = N > 1 ? sq / <f32>(N - 1) : varB;
+    const unbiased: f32 = N > 1 ? sq / <f32>(N - 1) : sq;
     store<f32>(runVar + o, (1 - momentum) * load<f32>(runVar + o) + momentum * unbiased);
   }
   features_affine(y, x, gamma, beta, mean, invstd, N, F);
@@ -266,33 +223,63 @@ export function batchnorm_features_forward_eval(
   features_affine(y, x, gamma, beta, scratchMean, scratchInvstd, N, F);
 }
 
-/** Backward, per feature. dx may equal dy. */
+/**
+ * Backward, per feature. dx: [N, F] overwritten (may equal dy); dgamma, dbeta: [F] += ;
+ * sums: [2F] scratch; dy, x: [N, F]; gamma; mean, invstd from the training forward.
+ */
 export function batchnorm_features_backward(
-  dx: usize, dgamma: usize, dbeta: usize,
+  dx: usize, dgamma: usize, dbeta: usize, sums: usize,
   dy: usize, x: usize, gamma: usize, mean: usize, invstd: usize,
   N: i32, F: i32,
 ): void {
   const rowBytes = <usize>F << 2;
+  const s1 = sums, s2 = sums + rowBytes;
+  memory.fill(sums, 0, rowBytes << 1);
+  for (let n = 0; n < N; n++) {
+    const gr = dy + <usize>n * rowBytes, xr = x + <usize>n * rowBytes;
+    let f = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; f + 4 <= F; f += 4) {
+        const o = <usize>f << 2;
+        const g = v128.load(gr + o);
+        v128.store(s1 + o, f32x4.add(v128.load(s1 + o), g));
+        v128.store(s2 + o, f32x4.add(v128.load(s2 + o), f32x4.mul(g, f32x4.sub(v128.load(xr + o), v128.load(mean + o)))));
+      }
+    }
+    for (; f < F; f++) {
+      const o = <usize>f << 2;
+      const g = load<f32>(gr + o);
+      store<f32>(s1 + o, load<f32>(s1 + o) + g);
+      store<f32>(s2 + o, load<f32>(s2 + o) + g * (load<f32>(xr + o) - load<f32>(mean + o)));
+    }
+  }
+  // per feature: dx = a·dy + b·x + k; keep a, b, k in place of s1, s2, and dgamma's scratch
   const m = <f32>N;
   for (let f = 0; f < F; f++) {
     const o = <usize>f << 2;
     const mu = load<f32>(mean + o), is = load<f32>(invstd + o);
-    let sdy: f32 = 0, sdyx: f32 = 0;
-    for (let n = 0; n < N; n++) {
-      const q = <usize>n * rowBytes + o;
-      const g = load<f32>(dy + q);
-      sdy += g;
-      sdyx += g * (load<f32>(x + q) - mu);
-    }
-    const dg = sdyx * is;
+    const sdy = load<f32>(s1 + o), dg = load<f32>(s2 + o) * is;
     store<f32>(dgamma + o, load<f32>(dgamma + o) + dg);
     store<f32>(dbeta + o, load<f32>(dbeta + o) + sdy);
-    const g = load<f32>(gamma + o) * is;
-    const b = -g * is * dg / m;
-    const k = -g * sdy / m - b * mu;
-    for (let n = 0; n < N; n++) {
-      const q = <usize>n * rowBytes + o;
-      store<f32>(dx + q, (load<f32>(dy + q) * g + load<f32>(x + q) * b) + k);
+    const a = load<f32>(gamma + o) * is;
+    const b = -a * is * dg / m;
+    store<f32>(s1 + o, b);
+    store<f32>(s2 + o, -a * sdy / m - b * mu);
+  }
+  for (let n = 0; n < N; n++) {
+    const gr = dy + <usize>n * rowBytes, xr = x + <usize>n * rowBytes, dr = dx + <usize>n * rowBytes;
+    let f = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; f + 4 <= F; f += 4) {
+        const o = <usize>f << 2;
+        const a = f32x4.mul(v128.load(gamma + o), v128.load(invstd + o));
+        v128.store(dr + o, f32x4.add(f32x4.add(f32x4.mul(v128.load(gr + o), a), f32x4.mul(v128.load(xr + o), v128.load(s1 + o))), v128.load(s2 + o)));
+      }
+    }
+    for (; f < F; f++) {
+      const o = <usize>f << 2;
+      const a = load<f32>(gamma + o) * load<f32>(invstd + o);
+      store<f32>(dr + o, (load<f32>(gr + o) * a + load<f32>(xr + o) * load<f32>(s1 + o)) + load<f32>(s2 + o));
     }
   }
 }

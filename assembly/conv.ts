@@ -5,6 +5,7 @@
 // [Cout × Cin·9] multiplies it without any transpose. The product comes out
 // channel-major ([Cout × N·P]); one pass turns it into NCHW and adds the bias.
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
+import { sum4, sqdev4, dot_sums4 } from "./reduce";
 
 /**
  * y: [N, Cout, OH, OW] out; col: [Cin·9, N·OH·OW] out (kept for backward);
@@ -15,10 +16,9 @@ export function conv3x3_forward(
   x: usize, w: usize, bias: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
 ): void {
-  const OH = H - 2, OW = W - 2, P = OH * OW, NP = N * P, K = Cin * 9;
-  im2col_3x3(col, x, N, Cin, H, W);
-  gemm(yc, w, col, Cout, NP, K, K, NP, NP, 0);
-  channel_major_to_nchw_bias(y, yc, bias, N, Cout, P);
+  const P = (H - 2) * (W - 2);
+  conv_product(yc, col, x, w, N, Cin, H, W, Cout);
+  for (let c = 0; c < Cout; c++) channel_to_nchw(y, yc, c, N, Cout, P, 1, load<f32>(bias + (<usize>c << 2)));
 }
 
 /**
@@ -31,14 +31,159 @@ export function conv3x3_backward(
   dy: usize, w: usize, col: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
 ): void {
-  const OH = H - 2, OW = W - 2, P = OH * OW, NP = N * P, K = Cin * 9;
-  nchw_to_channel_major_bias_grad(dyc, db, dy, N, Cout, P);
-  // dW[Cout×K] += dYc[Cout×NP] · colᵀ
+  const P = (H - 2) * (W - 2), NP = N * P;
+  for (let c = 0; c < Cout; c++) {
+    const row = nchw_to_channel(dyc, dy, c, N, Cout, P);
+    const g = db + (<usize>c << 2);
+    store<f32>(g, load<f32>(g) + sum4(row, NP));
+  }
+  conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout);
+}
+
+// ---- convolution fused with the batch norm that follows it (BatchNorm2d) ----
+// Statistics and the affine map are taken on the channel-major product, whose
+// rows are contiguous, on the way to NCHW: batch norm costs two passes over
+// contiguous memory instead of four strided ones. The conv bias shifts the
+// batch mean only, so it cancels in training; it still moves the running mean.
+
+/**
+ * Training forward of conv → batch norm. y: [N, Cout, OH, OW] out (normalised);
+ * col, yc: as conv3x3_forward, both kept for backward; mean, invstd: [Cout] out,
+ * statistics of yc (the product without bias); runMean, runVar: [Cout] updated
+ * as PyTorch does (mean of the biased conv output, unbiased variance);
+ * gamma, beta: [Cout].
+ */
+export function conv3x3_batchnorm_forward_train(
+  y: usize, col: usize, yc: usize, mean: usize, invstd: usize, runMean: usize, runVar: usize,
+  x: usize, w: usize, bias: usize, gamma: usize, beta: usize,
+  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, momentum: f32, eps: f32,
+): void {
+  const P = (H - 2) * (W - 2), NP = N * P;
+  conv_product(yc, col, x, w, N, Cin, H, W, Cout);
+  for (let c = 0; c < Cout; c++) {
+    const o = <usize>c << 2;
+    const row = yc + (<usize>(c * NP) << 2);
+    const mu: f32 = sum4(row, NP) / <f32>NP;
+    const sq = sqdev4(row, NP, mu);
+    const is: f32 = 1 / Mathf.sqrt(sq / <f32>NP + eps);
+    store<f32>(mean + o, mu);
+    store<f32>(invstd + o, is);
+    store<f32>(runMean + o, (1 - momentum) * load<f32>(runMean + o) + momentum * (mu + load<f32>(bias + o)));
+    const unbiased: f32 = NP > 1 ? sq / <f32>(NP - 1) : sq;
+    store<f32>(runVar + o, (1 - momentum) * load<f32>(runVar + o) + momentum * unbiased);
+    const scale = load<f32>(gamma + o) * is;
+    channel_to_nchw(y, yc, c, N, Cout, P, scale, load<f32>(beta + o) - mu * scale);
+  }
+}
+
+/** Evaluation forward of conv → batch norm, with the running statistics. */
+export function conv3x3_batchnorm_forward_eval(
+  y: usize, col: usize, yc: usize,
+  x: usize, w: usize, bias: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize,
+  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, eps: f32,
+): void {
+  const P = (H - 2) * (W - 2);
+  conv_product(yc, col, x, w, N, Cin, H, W, Cout);
+  for (let c = 0; c < Cout; c++) {
+    const o = <usize>c << 2;
+    const scale = load<f32>(gamma + o) / Mathf.sqrt(load<f32>(runVar + o) + eps);
+    channel_to_nchw(y, yc, c, N, Cout, P, scale, load<f32>(beta + o) + (load<f32>(bias + o) - load<f32>(runMean + o)) * scale);
+  }
+}
+
+const bnSums = memory.data(16, 16);
+
+/**
+ * Backward of conv → batch norm. dx: as conv3x3_backward; dw, db, dgamma, dbeta += ;
+ * dyc: [Cout, N·P] scratch; dy: [N, Cout, OH, OW], gradient of the normalised output;
+ * yc, col, mean, invstd: from the training forward; w, gamma: parameters.
+ */
+export function conv3x3_batchnorm_backward(
+  dx: usize, dw: usize, db: usize, dgamma: usize, dbeta: usize, dyc: usize,
+  dy: usize, w: usize, gamma: usize, col: usize, yc: usize, mean: usize, invstd: usize,
+  N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
+): void {
+  const P = (H - 2) * (W - 2), NP = N * P;
+  const m = <f32>NP;
+  for (let c = 0; c < Cout; c++) {
+    const o = <usize>c << 2;
+    const row = nchw_to_channel(dyc, dy, c, N, Cout, P);
+    const xrow = yc + (<usize>(c * NP) << 2);
+    const mu = load<f32>(mean + o), is = load<f32>(invstd + o);
+    store<f32>(bnSums, 0); store<f32>(bnSums, 0, 4);
+    dot_sums4(row, xrow, NP, mu, bnSums);
+    const sdy = load<f32>(bnSums), dg = load<f32>(bnSums, 4) * is;
+    store<f32>(dgamma + o, load<f32>(dgamma + o) + dg);
+    store<f32>(dbeta + o, load<f32>(dbeta + o) + sdy);
+    // d(conv output) = a·dy + b·yc + k  (γ·σ⁻¹·(dy − Σdy/m − x̂·Σ(dy·x̂)/m))
+    const a = load<f32>(gamma + o) * is;
+    const b = -a * is * dg / m;
+    const k = -a * sdy / m - b * mu;
+    affine2_run(row, row, xrow, NP, a, b, k);
+    store<f32>(db + o, load<f32>(db + o) + sum4(row, NP));
+  }
+  conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout);
+}
+
+// ---- shared pieces ----
+
+/** yc[Cout × N·P] = W[Cout × Cin·9] · im2col(x). */
+function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
+  const NP = N * (H - 2) * (W - 2), K = Cin * 9;
+  im2col_3x3(col, x, N, Cin, H, W);
+  gemm(yc, w, col, Cout, NP, K, K, NP, NP, 0);
+}
+
+/** From the channel-major output gradient dyc: dW += dYc·colᵀ; dx = col2im(Wᵀ·dYc) unless dx is 0. */
+function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
+  const NP = N * (H - 2) * (W - 2), K = Cin * 9;
   gemm(dw, dyc, col, Cout, K, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
   if (dx != 0) {
-    // dcol[K×NP] = Wᵀ · dYc, then scatter-add back to the image.
-    gemm(col, w, dyc, K, NP, Cout, K, NP, NP, GEMM_TRANS_A);
+    gemm(col, w, dyc, K, NP, Cout, K, NP, NP, GEMM_TRANS_A); // the columns are not needed any more
     col2im_3x3(dx, col, N, Cin, H, W);
+  }
+}
+
+/** y[n, c, :] = yc[c, n·P : (n+1)·P]·scale + shift for every n. */
+// @ts-ignore: decorator
+@inline
+function channel_to_nchw(y: usize, yc: usize, c: i32, N: i32, C: i32, P: i32, scale: f32, shift: f32): void {
+  for (let n = 0; n < N; n++) {
+    const s = yc + (<usize>((c * N + n) * P) << 2);
+    const d = y + (<usize>((n * C + c) * P) << 2);
+    let p = 0;
+    if (ASC_FEATURE_SIMD) {
+      const sv = f32x4.splat(scale), bv = f32x4.splat(shift);
+      for (; p + 4 <= P; p += 4) v128.store(d + (<usize>p << 2), f32x4.add(f32x4.mul(v128.load(s + (<usize>p << 2)), sv), bv));
+    }
+    for (; p < P; p++) store<f32>(d + (<usize>p << 2), load<f32>(s + (<usize>p << 2)) * scale + shift);
+  }
+}
+
+/** Gathers channel c of dy [N, C, P] into row c of dyc [C, N·P]; returns the row. */
+// @ts-ignore: decorator
+@inline
+function nchw_to_channel(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i32): usize {
+  const row = dyc + (<usize>(c * N * P) << 2);
+  for (let n = 0; n < N; n++) copy_run(row + (<usize>(n * P) << 2), dy + (<usize>((n * C + c) * P) << 2), P);
+  return row;
+}
+
+/** d = a·u + b·v + k over n floats (d may equal u). */
+// @ts-ignore: decorator
+@inline
+function affine2_run(d: usize, u: usize, v: usize, n: i32, a: f32, b: f32, k: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const av = f32x4.splat(a), bv = f32x4.splat(b), kv = f32x4.splat(k);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(d + o, f32x4.add(f32x4.add(f32x4.mul(v128.load(u + o), av), f32x4.mul(v128.load(v + o), bv)), kv));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(d + o, (load<f32>(u + o) * a + load<f32>(v + o) * b) + k);
   }
 }
 
@@ -107,56 +252,4 @@ export function col2im_3x3(dx: usize, col: usize, N: i32, C: i32, H: i32, W: i32
       }
     }
   }
-}
-
-/** y: [N, C, P] = yc: [C, N·P] transposed by blocks, plus bias[c]. */
-export function channel_major_to_nchw_bias(y: usize, yc: usize, bias: usize, N: i32, C: i32, P: i32): void {
-  for (let c = 0; c < C; c++) {
-    const bc = load<f32>(bias + (<usize>c << 2));
-    for (let n = 0; n < N; n++) {
-      const s = yc + (<usize>((c * N + n) * P) << 2);
-      const d = y + (<usize>((n * C + c) * P) << 2);
-      let p = 0;
-      if (ASC_FEATURE_SIMD) {
-        const bv = f32x4.splat(bc);
-        for (; p + 4 <= P; p += 4) v128.store(d + (<usize>p << 2), f32x4.add(v128.load(s + (<usize>p << 2)), bv));
-      }
-      for (; p < P; p++) store<f32>(d + (<usize>p << 2), load<f32>(s + (<usize>p << 2)) + bc);
-    }
-  }
-}
-
-/** dyc: [C, N·P] = dy: [N, C, P] rearranged; db[c] += sum of dy over n and p. */
-export function nchw_to_channel_major_bias_grad(dyc: usize, db: usize, dy: usize, N: i32, C: i32, P: i32): void {
-  for (let c = 0; c < C; c++) {
-    for (let n = 0; n < N; n++) {
-      copy_run(dyc + (<usize>((c * N + n) * P) << 2), dy + (<usize>((n * C + c) * P) << 2), P);
-    }
-    const g = db + (<usize>c << 2);
-    store<f32>(g, load<f32>(g) + sum4(dyc + (<usize>(c * N * P) << 2), N * P));
-  }
-}
-
-/**
- * Sum of n floats in a fixed order: four interleaved partial sums (lane j takes
- * i ≡ j mod 4), combined as (s0+s1)+(s2+s3), then the tail. Both builds follow
- * this order, so their sums are bit-identical.
- */
-export function sum4(p: usize, n: i32): f32 {
-  const n4 = n & ~3;
-  let s: f32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    let v = f32x4.splat(0);
-    for (let i = 0; i < n4; i += 4) v = f32x4.add(v, v128.load(p + (<usize>i << 2)));
-    s = (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-  } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (let i = 0; i < n4; i += 4) {
-      const q = p + (<usize>i << 2);
-      s0 += load<f32>(q); s1 += load<f32>(q, 4); s2 += load<f32>(q, 8); s3 += load<f32>(q, 12);
-    }
-    s = (s0 + s1) + (s2 + s3);
-  }
-  for (let i = n4; i < n; i++) s += load<f32>(p + (<usize>i << 2));
-  return s;
 }

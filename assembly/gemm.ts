@@ -70,8 +70,18 @@ function pack_a(dst: usize, a: usize, lda: i32, trans: bool, i0: i32, mc: i32, k
     const r0 = i0 + ir;
     if (!trans) {
       let s0 = a + (<usize>(r0 * lda + k0) << 2);
-      let s1 = s0 + (<usize>lda << 2);
-      for (let k = 0; k < kc; k++) {
+      let s1 = two ? s0 + (<usize>lda << 2) : s0;
+      let k = 0;
+      if (ASC_FEATURE_SIMD) {
+        const zero = f32x4.splat(0);
+        for (; k + 4 <= kc; k += 4) {
+          const v0 = v128.load(s0), v1 = two ? v128.load(s1) : zero;
+          v128.store(dst, v128.shuffle<f32>(v0, v1, 0, 4, 1, 5));
+          v128.store(dst, v128.shuffle<f32>(v0, v1, 2, 6, 3, 7), 16);
+          s0 += 16; s1 += 16; dst += 32;
+        }
+      }
+      for (; k < kc; k++) {
         store<f32>(dst, load<f32>(s0));
         store<f32>(dst, two ? load<f32>(s1) : 0, 4);
         s0 += 4; s1 += 4; dst += 8;
@@ -79,10 +89,17 @@ function pack_a(dst: usize, a: usize, lda: i32, trans: bool, i0: i32, mc: i32, k
     } else {
       let s = a + (<usize>(k0 * lda + r0) << 2);
       const step = <usize>lda << 2;
-      for (let k = 0; k < kc; k++) {
-        store<f32>(dst, load<f32>(s));
-        store<f32>(dst, two ? load<f32>(s, 4) : 0, 4);
-        s += step; dst += 8;
+      if (two) {
+        for (let k = 0; k < kc; k++) {
+          store<u64>(dst, load<u64>(s));
+          s += step; dst += 8;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          store<f32>(dst, load<f32>(s));
+          store<f32>(dst, 0, 4);
+          s += step; dst += 8;
+        }
       }
     }
   }
@@ -118,7 +135,34 @@ function pack_b(dst: usize, b: usize, ldb: i32, trans: bool, k0: i32, kc: i32, j
     } else {
       // B stored [N×K]: panel element (k, jj) = b[(j+jj)*ldb + k]
       if (cols < 16) memory.fill(dst, 0, <usize>(kc * 16) << 2);
-      for (let jj = 0; jj < cols; jj++) {
+      let jj = 0;
+      if (ASC_FEATURE_SIMD) {
+        // 4×4 blocks: four rows of B, four k at a time, transposed in registers.
+        const rs = <usize>ldb << 2;
+        for (; jj + 4 <= cols; jj += 4) {
+          let s = b + (<usize>((j + jj) * ldb + k0) << 2);
+          let d = dst + (<usize>jj << 2);
+          let k = 0;
+          for (; k + 4 <= kc; k += 4) {
+            const r0 = v128.load(s), r1 = v128.load(s + rs), r2 = v128.load(s + 2 * rs), r3 = v128.load(s + 3 * rs);
+            const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+            const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+            v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+            v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 64);
+            v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 128);
+            v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 192);
+            s += 16; d += 256;
+          }
+          for (; k < kc; k++) {
+            store<f32>(d, load<f32>(s));
+            store<f32>(d, load<f32>(s + rs), 4);
+            store<f32>(d, load<f32>(s + 2 * rs), 8);
+            store<f32>(d, load<f32>(s + 3 * rs), 12);
+            s += 4; d += 64;
+          }
+        }
+      }
+      for (; jj < cols; jj++) {
         let s = b + (<usize>((j + jj) * ldb + k0) << 2);
         let d = dst + (<usize>jj << 2);
         for (let k = 0; k < kc; k++) {

@@ -4,7 +4,11 @@
 // TypeScript side plans all buffers once.
 export { heap_base, set_workspace, workspace_bytes_needed } from "./workspace";
 export { gemm, gemm_naive } from "./gemm";
-export { conv3x3_forward, conv3x3_backward, im2col_3x3, col2im_3x3 } from "./conv";
+export {
+  conv3x3_forward, conv3x3_backward,
+  conv3x3_batchnorm_forward_train, conv3x3_batchnorm_forward_eval, conv3x3_batchnorm_backward,
+  im2col_3x3, col2im_3x3,
+} from "./conv";
 export { relu_maxpool2x2_forward, relu_maxpool2x2_backward } from "./pool";
 export {
   batchnorm_channels_forward_train, batchnorm_channels_forward_eval, batchnorm_channels_backward,

@@ -19,6 +19,9 @@ export interface KernelExports {
   gemm_naive(c: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, flags: number): void;
   conv3x3_forward(y: number, col: number, yc: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number): void;
   conv3x3_backward(dx: number, dw: number, db: number, dyc: number, dy: number, w: number, col: number, N: number, Cin: number, H: number, W: number, Cout: number): void;
+  conv3x3_batchnorm_forward_train(y: number, col: number, yc: number, mean: number, invstd: number, runMean: number, runVar: number, x: number, w: number, bias: number, gamma: number, beta: number, N: number, Cin: number, H: number, W: number, Cout: number, momentum: number, eps: number): void;
+  conv3x3_batchnorm_forward_eval(y: number, col: number, yc: number, x: number, w: number, bias: number, gamma: number, beta: number, runMean: number, runVar: number, N: number, Cin: number, H: number, W: number, Cout: number, eps: number): void;
+  conv3x3_batchnorm_backward(dx: number, dw: number, db: number, dgamma: number, dbeta: number, dyc: number, dy: number, w: number, gamma: number, col: number, yc: number, mean: number, invstd: number, N: number, Cin: number, H: number, W: number, Cout: number): void;
   relu_maxpool2x2_forward(y: number, idx: number, x: number, R: number, H: number, W: number): void;
   relu_maxpool2x2_backward(dx: number, dy: number, y: number, idx: number, R: number, H: number, W: number): void;
   batchnorm_channels_forward_train(y: number, mean: number, invstd: number, runMean: number, runVar: number, x: number, gamma: number, beta: number, N: number, C: number, P: number, momentum: number, eps: number): void;
@@ -26,7 +29,7 @@ export interface KernelExports {
   batchnorm_channels_backward(dx: number, dgamma: number, dbeta: number, dy: number, x: number, gamma: number, mean: number, invstd: number, N: number, C: number, P: number): void;
   batchnorm_features_forward_train(y: number, mean: number, invstd: number, runMean: number, runVar: number, x: number, gamma: number, beta: number, N: number, F: number, momentum: number, eps: number): void;
   batchnorm_features_forward_eval(y: number, scratchMean: number, scratchInvstd: number, x: number, gamma: number, beta: number, runMean: number, runVar: number, N: number, F: number, eps: number): void;
-  batchnorm_features_backward(dx: number, dgamma: number, dbeta: number, dy: number, x: number, gamma: number, mean: number, invstd: number, N: number, F: number): void;
+  batchnorm_features_backward(dx: number, dgamma: number, dbeta: number, sums: number, dy: number, x: number, gamma: number, mean: number, invstd: number, N: number, F: number): void;
   bias_add(y: number, bias: number, N: number, F: number): void;
   bias_backward(db: number, dy: number, N: number, F: number): void;
   relu_forward(y: number, x: number, n: number): void;

@@ -160,8 +160,9 @@ export class Conv2d implements Layer {
   readonly out: Act;
   readonly weight: Param;
   readonly bias: Param;
-  private readonly col: number;
-  private readonly yc: number;
+  /** Im2col columns and channel-major product (kept for backward; Conv2dBatchNorm shares them). */
+  readonly col: number;
+  readonly yc: number;
 
   constructor(private net: Net, name: string, private x: Act, private cin: number, private h: number, private w: number, private cout: number) {
     if (x.size !== cin * h * w) throw new Error(`${name}: input has ${x.size} floats per sample, expected ${cin}×${h}×${w}`);
@@ -228,15 +229,14 @@ export class BatchNorm implements Layer {
   readonly runningVar: NamedBuffer;
   private readonly mean: number;
   private readonly invstd: number;
+  private readonly sums: number;
 
   constructor(private net: Net, name: string, private x: Act, private channels: number, private spatial = 1) {
     if (x.size !== channels * spatial) throw new Error(`${name}: input has ${x.size} floats per sample, expected ${channels}×${spatial}`);
-    this.weight = net.param(`${name}.weight`, [channels], { fill: 1 });
-    this.bias = net.param(`${name}.bias`, [channels], { fill: 0 });
-    this.runningMean = net.buffer(`${name}.running_mean`, [channels], 0);
-    this.runningVar = net.buffer(`${name}.running_var`, [channels], 1);
+    ({ weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar } = batchNormState(net, name, channels));
     this.mean = net.scratch(channels);
     this.invstd = net.scratch(channels);
+    this.sums = net.scratch(2 * channels);
     this.out = net.act(channels * spatial);
   }
 
@@ -255,9 +255,63 @@ export class BatchNorm implements Layer {
 
   backward(n: number): void {
     const k = this.net.k.k;
-    const args = [this.x.grad, this.weight.grad, this.bias.grad, this.out.grad, this.x.ptr, this.weight.ptr, this.mean, this.invstd] as const;
-    if (this.spatial > 1) k.batchnorm_channels_backward(...args, n, this.channels, this.spatial);
-    else k.batchnorm_features_backward(...args, n, this.channels);
+    const [dx, dg, db, dy, x, g] = [this.x.grad, this.weight.grad, this.bias.grad, this.out.grad, this.x.ptr, this.weight.ptr];
+    if (this.spatial > 1) k.batchnorm_channels_backward(dx, dg, db, dy, x, g, this.mean, this.invstd, n, this.channels, this.spatial);
+    else k.batchnorm_features_backward(dx, dg, db, this.sums, dy, x, g, this.mean, this.invstd, n, this.channels);
+  }
+}
+
+function batchNormState(net: Net, name: string, channels: number) {
+  return {
+    weight: net.param(`${name}.weight`, [channels], { fill: 1 }),
+    bias: net.param(`${name}.bias`, [channels], { fill: 0 }),
+    runningMean: net.buffer(`${name}.running_mean`, [channels], 0),
+    runningVar: net.buffer(`${name}.running_var`, [channels], 1),
+  };
+}
+
+/**
+ * A 3×3 convolution followed by per-channel batch norm, fused: the same
+ * parameters and results as Conv2d then BatchNorm(…, spatial > 1), with the
+ * normalisation done on the convolution's contiguous channel-major product.
+ * x: [n, cin, h, w] → out: [n, cout, h-2, w-2].
+ */
+export class Conv2dBatchNorm implements Layer {
+  readonly out: Act;
+  readonly conv: Conv2d;
+  readonly weight: Param;
+  readonly bias: Param;
+  readonly runningMean: NamedBuffer;
+  readonly runningVar: NamedBuffer;
+  private readonly mean: number;
+  private readonly invstd: number;
+  private readonly dyc: number;
+
+  constructor(private net: Net, convName: string, bnName: string, private x: Act, private cin: number, private h: number, private w: number, private cout: number) {
+    this.conv = new Conv2d(net, convName, x, cin, h, w, cout);
+    ({ weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar } = batchNormState(net, bnName, cout));
+    this.mean = net.scratch(cout);
+    this.invstd = net.scratch(cout);
+    this.dyc = net.scratch(this.conv.out.size * net.maxBatch);
+    this.out = this.conv.out; // the fused kernel writes the normalised output there
+  }
+
+  forward(n: number, train: boolean): void {
+    const k = this.net.k.k, c = this.conv;
+    const { momentum, eps } = BatchNorm;
+    if (train) {
+      k.conv3x3_batchnorm_forward_train(this.out.ptr, c.col, c.yc, this.mean, this.invstd, this.runningMean.ptr, this.runningVar.ptr,
+        this.x.ptr, c.weight.ptr, c.bias.ptr, this.weight.ptr, this.bias.ptr, n, this.cin, this.h, this.w, this.cout, momentum, eps);
+    } else {
+      k.conv3x3_batchnorm_forward_eval(this.out.ptr, c.col, c.yc, this.x.ptr, c.weight.ptr, c.bias.ptr, this.weight.ptr, this.bias.ptr,
+        this.runningMean.ptr, this.runningVar.ptr, n, this.cin, this.h, this.w, this.cout, eps);
+    }
+  }
+
+  backward(n: number): void {
+    const k = this.net.k.k, c = this.conv;
+    k.conv3x3_batchnorm_backward(this.x.grad, c.weight.grad, c.bias.grad, this.weight.grad, this.bias.grad, this.dyc,
+      this.out.grad, c.weight.ptr, this.weight.ptr, c.col, c.yc, this.mean, this.invstd, n, this.cin, this.h, this.w, this.cout);
   }
 }
 

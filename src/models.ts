@@ -7,7 +7,7 @@
 // A shared trunk and D see the 2n digits of a batch in one pass: first the n
 // digit-0 images, then the n digit-1 images.
 import { Kernels } from './kernels.js';
-import { Act, BatchNorm, Conv2d, Layer, Linear, Net, PairConcat, ReLU, ReluMaxPool, Sequential } from './layers.js';
+import { Act, BatchNorm, Conv2d, Conv2dBatchNorm, Layer, Linear, Net, PairConcat, ReLU, ReluMaxPool, Sequential } from './layers.js';
 
 export type ModelId = 1 | 2 | 3 | 4;
 export const MODEL_IDS: readonly ModelId[] = [1, 2, 3, 4];
@@ -34,11 +34,12 @@ export interface LossParts {
 function trunk(net: Net, name: string, x: Act, bn: boolean): Sequential {
   const layers: Layer[] = [];
   const add = <L extends Layer>(l: L): L => (layers.push(l), l);
-  let a = add(new Conv2d(net, `${name}.conv1`, x, 1, 14, 14, 32)).out;
-  if (bn) a = add(new BatchNorm(net, `${name}.bn1`, a, 32, 144)).out;
+  // conv → [BN] (fused into the convolution's kernel) → ReLU + 2×2 max pool (fused)
+  const conv = (i: number, a: Act, cin: number, hw: number, cout: number) =>
+    add(bn ? new Conv2dBatchNorm(net, `${name}.conv${i}`, `${name}.bn${i}`, a, cin, hw, hw, cout) : new Conv2d(net, `${name}.conv${i}`, a, cin, hw, hw, cout)).out;
+  let a = conv(1, x, 1, 14, 32);
   a = add(new ReluMaxPool(net, a, 32, 12, 12)).out;
-  a = add(new Conv2d(net, `${name}.conv2`, a, 32, 6, 6, 64)).out;
-  if (bn) a = add(new BatchNorm(net, `${name}.bn2`, a, 64, 16)).out;
+  a = conv(2, a, 32, 6, 64);
   add(new ReluMaxPool(net, a, 64, 4, 4));
   return new Sequential(layers);
 }

@@ -86,7 +86,44 @@ describe.each(builds)('%s build', (build) => {
     k.release(mark);
   });
 
-  it.each([[3, 4, 4], [5, 12, 12], [2, 6, 10], [1, 2, 18]])('relu+maxpool2x2 R=%i %i×%i: forward and backward', (R, H, W) => {
+  it.each(convShapes)('conv3x3 + batch norm fused N=%i Cin=%i %i×%i Cout=%i: training, evaluation, backward by finite differences', (N, Cin, H, W, Cout) => {
+    const mark = k.mark();
+    const OH = H - 2, OW = W - 2, P = OH * OW, Kd = Cin * 9, eps = 1e-5;
+    const x = rand(N * Cin * H * W), w = rand(Cout * Kd, 0.5), b = rand(Cout), g = rand(Cout), beta = rand(Cout);
+    const rm0 = rand(Cout), rv0 = rand(Cout).map((v) => 1 + Math.abs(v));
+    const [px, pw, pb, pg, pbeta, prm, prv] = [x, w, b, g, beta, rm0, rv0].map((a) => put(k, a));
+    const py = k.alloc(N * Cout * P), col = k.alloc(Kd * N * P), yc = k.alloc(Cout * N * P), mean = k.alloc(Cout), is = k.alloc(Cout);
+    k.k.conv3x3_batchnorm_forward_train(py, col, yc, mean, is, prm, prv, px, pw, pb, pg, pbeta, N, Cin, H, W, Cout, 0.1, eps);
+    const f = (xx: Float64Array, ww: Float64Array, bb: Float64Array, gg: Float64Array, be: Float64Array) =>
+      ref.batchnormRef(ref.conv3x3Ref(xx, ww, bb, N, Cin, H, W, Cout), gg, be, N, Cout, P, eps);
+    const want = f(x, w, b, g, beta);
+    expect(ref.relErr(get(k, py, want.y.length), want.y)).toBeLessThan(2e-5);
+    const m = N * P;
+    const rm = rm0.map((v, c) => 0.9 * v + 0.1 * want.mean[c]), rv = rv0.map((v, c) => 0.9 * v + 0.1 * want.vari[c] * m / (m - 1));
+    expect(ref.relErr(get(k, prm, Cout), rm)).toBeLessThan(1e-5);
+    expect(ref.relErr(get(k, prv, Cout), rv)).toBeLessThan(1e-5);
+
+    const r = rand(want.y.length), pdy = put(k, r), pdx = k.alloc(x.length), dyc = k.alloc(Cout * N * P);
+    const [pdw, pdb, pdg, pdbeta] = [w.length, Cout, Cout, Cout].map((n) => k.alloc(n));
+    k.k.conv3x3_batchnorm_backward(pdx, pdw, pdb, pdg, pdbeta, dyc, pdy, pw, pg, col, yc, mean, is, N, Cin, H, W, Cout);
+    const L = (...a: Float64Array[]) => ref.dot(r, f(a[0], a[1], a[2], a[3], a[4]).y);
+    const args = [x, w, b, g, beta];
+    const grads = [pdx, pdw, pdb, pdg, pdbeta];
+    for (let i = 0; i < 5; i++) {
+      const num = ref.numericGrad((v) => L(...args.map((a, j) => (j === i ? v : a))), args[i].slice());
+      const got = get(k, grads[i], args[i].length);
+      if (i === 2) for (const v of got) expect(Math.abs(v)).toBeLessThan(1e-4); // BN cancels the conv bias
+      else expect(ref.relErr(got, num), `gradient ${i}`).toBeLessThan(1e-4);
+    }
+
+    k.k.conv3x3_batchnorm_forward_eval(py, col, yc, px, pw, pb, pg, pbeta, prm, prv, N, Cin, H, W, Cout, eps);
+    const conv = ref.conv3x3Ref(x, w, b, N, Cin, H, W, Cout);
+    const yEval = conv.map((v, i) => { const c = Math.floor(i / P) % Cout; return ((v - rm[c]) / Math.sqrt(rv[c] + eps)) * g[c] + beta[c]; });
+    expect(ref.relErr(get(k, py, conv.length), yEval)).toBeLessThan(2e-5);
+    k.release(mark);
+  });
+
+  it.each([[3, 4, 4], [5, 12, 12], [2, 6, 10], [1, 2, 18], [1, 2, 12], [3, 2, 4]])('relu+maxpool2x2 R=%i %i×%i: forward and backward', (R, H, W) => {
     const mark = k.mark();
     const x = rand(R * H * W), n = (R * H * W) / 4;
     const px = put(k, x), py = k.alloc(n), pi = k.alloc(n);
@@ -132,7 +169,7 @@ describe.each(builds)('%s build', (build) => {
     // backward: L = Σ r·y
     const r = rand(x.length), pdy = put(k, r), pdx = k.alloc(x.length), pdg = k.alloc(C), pdb = k.alloc(C);
     if (perChannel) k.k.batchnorm_channels_backward(pdx, pdg, pdb, pdy, px, pg, pmean, pis, N, C, P);
-    else k.k.batchnorm_features_backward(pdx, pdg, pdb, pdy, px, pg, pmean, pis, N, C);
+    else k.k.batchnorm_features_backward(pdx, pdg, pdb, k.alloc(2 * C), pdy, px, pg, pmean, pis, N, C);
     const L = (xx: Float64Array, gg: Float64Array, bb: Float64Array) => ref.dot(r, ref.batchnormRef(xx, gg, bb, N, C, P, eps).y);
     expect(ref.relErr(get(k, pdx, x.length), ref.numericGrad((v) => L(v, g, b), x.slice()))).toBeLessThan(1e-4);
     expect(ref.relErr(get(k, pdg, C), ref.numericGrad((v) => L(x, v, b), g.slice()))).toBeLessThan(1e-5);

@@ -1,0 +1,32 @@
+// `npm run bench -- round`: one training round of each model on one core,
+// SIMD and scalar builds side by side (seconds per round and their ratio).
+import { trainRound, sharedKernels, RoundResult } from '../src/train.js';
+import { ModelId } from '../src/models.js';
+import { Build } from '../src/kernels.js';
+import { table } from './common.js';
+
+export async function benchRound(opts: { models: ModelId[]; epochs: number; builds: Build[]; seed?: number; log?: (s: string) => void }) {
+  const rows: { model: ModelId; build: Build; seconds: number; finalTestAccuracy: number; finalTrainAccuracy: number }[] = [];
+  for (const model of opts.models) {
+    for (const build of opts.builds) {
+      const kernels = await sharedKernels(build);
+      const r: RoundResult = await trainRound({ model, seed: opts.seed ?? 0, epochs: opts.epochs, kernels });
+      const last = r.records[r.records.length - 1];
+      rows.push({ model, build, seconds: r.seconds, finalTestAccuracy: r.finalTestAccuracy, finalTrainAccuracy: last?.trainAccuracy ?? NaN });
+      opts.log?.(`model ${model} ${build}: ${r.seconds.toFixed(2)} s, test accuracy ${(100 * r.finalTestAccuracy).toFixed(1)} %`);
+    }
+  }
+  const sec = (m: ModelId, b: Build) => rows.find((r) => r.model === m && r.build === b)?.seconds ?? NaN;
+  const ref2 = sec(2, 'simd');
+  const text = table(
+    ['model', ...opts.builds.map((b) => `${b} s/round`), ...(opts.builds.length === 2 ? ['scalar/SIMD'] : []), 'vs model 2 (SIMD)', 'test acc SIMD'],
+    opts.models.map((m) => [
+      String(m),
+      ...opts.builds.map((b) => sec(m, b).toFixed(2)),
+      ...(opts.builds.length === 2 ? [(sec(m, 'scalar') / sec(m, 'simd')).toFixed(2) + '×'] : []),
+      Number.isNaN(ref2) ? '-' : (sec(m, 'simd') / ref2).toFixed(3) + '×',
+      (100 * (rows.find((r) => r.model === m && r.build === opts.builds[0])?.finalTestAccuracy ?? NaN)).toFixed(1) + ' %',
+    ]),
+  );
+  return { settings: { models: opts.models, epochs: opts.epochs, builds: opts.builds, seed: opts.seed ?? 0, pairs: 1000, batch: 100, threads: 1 }, rows, text };
+}
