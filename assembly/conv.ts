@@ -33,9 +33,8 @@ export function conv3x3_backward(
 ): void {
   const P = (H - 2) * (W - 2), NP = N * P;
   for (let c = 0; c < Cout; c++) {
-    const row = nchw_to_channel(dyc, dy, c, N, Cout, P);
     const g = db + (<usize>c << 2);
-    store<f32>(g, load<f32>(g) + sum4(row, NP));
+    store<f32>(g, load<f32>(g) + nchw_to_channel_sum(dyc, dy, c, N, Cout, P));
   }
   conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout);
 }
@@ -127,6 +126,9 @@ export function conv3x3_batchnorm_backward(
 
 // ---- shared pieces ----
 
+const SMALL_DW = 4096;
+const smallDw = memory.data(SMALL_DW * 4, 16);
+
 /** yc[Cout × N·P] = W[Cout × Cin·9] · im2col(x). */
 function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
   const NP = N * (H - 2) * (W - 2), K = Cin * 9;
@@ -137,7 +139,19 @@ function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i3
 /** From the channel-major output gradient dyc: dW += dYc·colᵀ; dx = col2im(Wᵀ·dYc) unless dx is 0. */
 function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
   const NP = N * (H - 2) * (W - 2), K = Cin * 9;
-  gemm(dw, dyc, col, Cout, K, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
+  if (K < 16 && K * Cout <= SMALL_DW) {
+    // Few inputs (the first layer: K = 9): compute dWᵀ[K×Cout] = col·dYcᵀ so that
+    // the 16-wide panels run across Cout instead of being mostly padding.
+    gemm(smallDw, col, dyc, K, Cout, NP, NP, NP, Cout, GEMM_TRANS_B);
+    for (let c = 0; c < Cout; c++) {
+      for (let kk = 0; kk < K; kk++) {
+        const d = dw + (<usize>(c * K + kk) << 2);
+        store<f32>(d, load<f32>(d) + load<f32>(smallDw + (<usize>(kk * Cout + c) << 2)));
+      }
+    }
+  } else {
+    gemm(dw, dyc, col, Cout, K, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
+  }
   if (dx != 0) {
     gemm(col, w, dyc, K, NP, Cout, K, NP, NP, GEMM_TRANS_A); // the columns are not needed any more
     col2im_3x3(dx, col, N, Cin, H, W);
@@ -167,6 +181,42 @@ function nchw_to_channel(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i32):
   const row = dyc + (<usize>(c * N * P) << 2);
   for (let n = 0; n < N; n++) copy_run(row + (<usize>(n * P) << 2), dy + (<usize>((n * C + c) * P) << 2), P);
   return row;
+}
+
+/**
+ * nchw_to_channel, also returning the row's sum4 (same lane order: when P is a
+ * multiple of 4 each run's lanes continue the row's lanes, so one pass serves).
+ */
+function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i32): f32 {
+  const row = dyc + (<usize>(c * N * P) << 2);
+  if ((P & 3) != 0) {
+    nchw_to_channel(dyc, dy, c, N, C, P);
+    return sum4(row, N * P);
+  }
+  if (ASC_FEATURE_SIMD) {
+    let acc = f32x4.splat(0);
+    for (let n = 0; n < N; n++) {
+      const d = row + (<usize>(n * P) << 2), s = dy + (<usize>((n * C + c) * P) << 2);
+      for (let i = 0; i < P; i += 4) {
+        const v = v128.load(s + (<usize>i << 2));
+        v128.store(d + (<usize>i << 2), v);
+        acc = f32x4.add(acc, v);
+      }
+    }
+    return (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  } else {
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const d = row + (<usize>(n * P) << 2), s = dy + (<usize>((n * C + c) * P) << 2);
+      for (let i = 0; i < P; i += 4) {
+        const o = <usize>i << 2;
+        const v0 = load<f32>(s + o), v1 = load<f32>(s + o, 4), v2 = load<f32>(s + o, 8), v3 = load<f32>(s + o, 12);
+        store<f32>(d + o, v0); store<f32>(d + o, v1, 4); store<f32>(d + o, v2, 8); store<f32>(d + o, v3, 12);
+        s0 += v0; s1 += v1; s2 += v2; s3 += v3;
+      }
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
 }
 
 /** d = a·u + b·v + k over n floats (d may equal u). */

@@ -20,7 +20,7 @@ export function heap_base(): usize {
 }
 
 // Blocking of the matrix multiply (see gemm.ts). MC even, NC a multiple of 16.
-export const KC: i32 = 256;
+export const KC: i32 = 320;
 export const MC: i32 = 128;
 export const NC: i32 = 512;
 export const WS_A_FLOATS: i32 = MC * KC;
