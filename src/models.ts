@@ -7,6 +7,7 @@
 // A shared trunk and D see the 2n digits of a batch in one pass: first the n
 // digit-0 images, then the n digit-1 images.
 import { Kernels } from './kernels.js';
+import { loadNet, saveNet } from './safetensors.js';
 import { Act, BatchNorm, Conv2d, Conv2dBatchNorm, Layer, Linear, Net, PairConcat, ReLU, ReluMaxPool, Sequential } from './layers.js';
 
 export type ModelId = 1 | 2 | 3 | 4;
@@ -133,7 +134,11 @@ export class PairModel {
     return n;
   }
 
+  /** Training-mode forwards so far (batch norm's num_batches_tracked). */
+  trainForwards = 0;
+
   forward(n: number, train: boolean): void {
+    if (train) this.trainForwards++;
     if (this.id === 1) {
       this.trunks[0].forward(n, train);
       this.trunks[1].forward(n, train);
@@ -174,6 +179,16 @@ export class PairModel {
     const parts = this.lossAndGrad(n);
     this.backward(n);
     return parts;
+  }
+
+  /** Saves every parameter and buffer as safetensors (PyTorch's names and layouts). */
+  save(path: string): Promise<void> {
+    return saveNet(this.net, path, this.trainForwards, { model: String(this.id), format: 'pt' });
+  }
+
+  /** Loads parameters and buffers saved by `save` (or by PyTorch's safetensors with the same names). */
+  async load(path: string): Promise<void> {
+    await loadNet(this.net, path);
   }
 
   /** forwardBackward, then one Adam step. */

@@ -129,3 +129,74 @@ export function f32round(a: F64): F64 {
   for (let i = 0; i < a.length; i++) a[i] = Math.fround(a[i]);
   return a;
 }
+
+// ---- a whole network of the study in float64, for finite differences ----
+
+export type Params = Map<string, Float64Array>;
+
+function linearRef(x: F64, n: number, P: Params, name: string, fin: number, fout: number): F64 {
+  const y = gemmRef(x, P.get(`${name}.weight`)!, n, fout, fin, false, true);
+  const b = P.get(`${name}.bias`)!;
+  for (let i = 0; i < y.length; i++) y[i] += b[i % fout];
+  return y;
+}
+
+const relu = (a: F64) => a.map((v) => Math.max(v, 0));
+
+function bnRef(x: F64, P: Params, name: string, n: number, c: number, p: number): F64 {
+  return batchnormRef(x, P.get(`${name}.weight`)!, P.get(`${name}.bias`)!, n, c, p, 1e-5).y;
+}
+
+function trunkRef(x: F64, n: number, P: Params, t: string, bn: boolean): F64 {
+  let a = conv3x3Ref(x, P.get(`${t}.conv1.weight`)!, P.get(`${t}.conv1.bias`)!, n, 1, 14, 14, 32);
+  if (bn) a = bnRef(a, P, `${t}.bn1`, n, 32, 144);
+  a = reluMaxpoolRef(a, n * 32, 12, 12);
+  a = conv3x3Ref(a, P.get(`${t}.conv2.weight`)!, P.get(`${t}.conv2.bias`)!, n, 32, 6, 6, 64);
+  if (bn) a = bnRef(a, P, `${t}.bn2`, n, 64, 16);
+  return reluMaxpoolRef(a, n * 64, 4, 4);
+}
+
+function mlpRef(x: F64, n: number, P: Params, name: string, sizes: number[], bn: boolean): F64 {
+  let a = x;
+  for (let i = 1; i < sizes.length; i++) {
+    const last = i === sizes.length - 1;
+    a = linearRef(a, n, P, last ? `${name}.out` : `${name}.fc${i}`, sizes[i - 1], sizes[i]);
+    if (last) break;
+    if (bn) a = bnRef(a, P, `${name}.bn${i}`, n, sizes[i], 1);
+    a = relu(a);
+  }
+  return a;
+}
+
+/**
+ * Training-mode loss of model `id` (STUDY.md) in float64. x0, x1: [n, 196] the
+ * two digits; target: [n]; classes: [n, 2] flat.
+ */
+export function modelLossRef(id: number, P: Params, x0: F64, x1: F64, target: F64, classes: number[], n: number): number {
+  const bn = id === 4;
+  let t0: F64, t1: F64, tAll: F64 | null = null;
+  if (id === 1) {
+    t0 = trunkRef(x0, n, P, 'trunk0', false);
+    t1 = trunkRef(x1, n, P, 'trunk1', false);
+  } else {
+    const x = new Float64Array(2 * n * 196);
+    x.set(x0);
+    x.set(x1, n * 196);
+    tAll = trunkRef(x, 2 * n, P, 'trunk', bn);
+    t0 = tAll.slice(0, n * 256);
+    t1 = tAll.slice(n * 256);
+  }
+  const h = new Float64Array(n * 512);
+  for (let b = 0; b < n; b++) {
+    h.set(t0.subarray(b * 256, (b + 1) * 256), b * 512);
+    h.set(t1.subarray(b * 256, (b + 1) * 256), b * 512 + 256);
+  }
+  const z = mlpRef(h, n, P, 'head', [512, 256, 128, 64, 1], bn);
+  let loss = bceRef(z, target);
+  if (id >= 3) {
+    const d = mlpRef(tAll!, 2 * n, P, 'digit', [256, 128, 10], bn);
+    const c0 = classes.filter((_, i) => i % 2 === 0), c1 = classes.filter((_, i) => i % 2 === 1);
+    loss += (softmaxCeRef(d.slice(0, n * 10), c0, n, 10) + softmaxCeRef(d.slice(n * 10), c1, n, 10)) / 2;
+  }
+  return loss;
+}
