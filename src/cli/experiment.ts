@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+// `npm run experiment`: the study of ../shared/STUDY.md on a worker per core,
+// ending with Table 1 and Figure 1 in the output folder. `--help` for flags.
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { resolveBuild, Build } from '../kernels.js';
+import { ModelId } from '../models.js';
+import { StudySettings, STUDY_DEFAULTS, checkSettings } from '../study/settings.js';
+import { runStudy, defaultWorkers, StudyProgress } from '../study/runner.js';
+import { startLog, appendRound, readLog } from '../study/log.js';
+import { writeReport, machineInfo } from '../report/report.js';
+
+const HELP = `Usage: npm run experiment -- [flags]
+
+Runs the study of STUDY.md: every round of every model, in parallel, then
+writes results.json, table.md, table.csv, figure.svg, figure.png and report.md.
+
+  --models 1,2,3,4   models to run (default: all four)
+  --rounds N         rounds per model (default 100); round r uses seed base+r
+  --epochs N         epochs per round (default 60)
+  --pairs N          training and test pairs per round (default 1000)
+  --seed N           base seed (default 0)
+  --workers N        worker threads (default: available cores, here ${defaultWorkers()})
+  --build B          simd or scalar (default: simd where the runtime validates it)
+  --out DIR          output folder (default: a new folder under results/)
+  --resume DIR       continue a stopped study in DIR with its own settings
+  -h, --help         this text
+
+Each finished round is appended to DIR/rounds.jsonl at once; Ctrl-C stops
+cleanly and keeps it, and --resume DIR runs only the missing rounds.`;
+
+class UsageError extends Error {}
+
+function positiveInt(flag: string, v: string | undefined, fallback: number, min = 1): number {
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v.trim()) || Number(v) < min) throw new UsageError(`--${flag}: expected ${min === 0 ? 'a non-negative' : 'a positive'} integer, got "${v}"`);
+  return Number(v);
+}
+
+function parseModels(v: string | undefined): ModelId[] {
+  if (v === undefined) return STUDY_DEFAULTS.models;
+  const parts = v.split(',').map((s) => s.trim());
+  for (const p of parts) if (!/^[1-4]$/.test(p)) throw new UsageError(`--models: unknown model "${p}" (a comma-separated list of 1, 2, 3, 4)`);
+  const models = parts.map(Number) as ModelId[];
+  if (new Set(models).size !== models.length) throw new UsageError(`--models: a model is listed twice in "${v}"`);
+  return models;
+}
+
+function formatTime(s: number): string {
+  if (!Number.isFinite(s)) return '--:--';
+  s = Math.round(s);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  return (h ? `${h}:${String(m).padStart(2, '0')}` : String(m)) + ':' + String(sec).padStart(2, '0');
+}
+
+/** One live line on a terminal; plain lines every 15 s otherwise (CI, pipes). */
+function progressPrinter() {
+  const tty = process.stderr.isTTY;
+  let lastPlain = 0;
+  return {
+    update(p: StudyProgress, force = false) {
+      const models = [...p.perModel].map(([m, c]) => `m${m} ${c.done}/${c.total}`).join(' ');
+      const text = `${p.done}/${p.total} rounds  ${models}  elapsed ${formatTime(p.elapsedSeconds)}  eta ${formatTime(p.etaSeconds)}`;
+      if (tty) {
+        const width = 24, filled = Math.round((width * p.done) / Math.max(p.total, 1));
+        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\x1b[K`);
+      } else if (force || p.elapsedSeconds - lastPlain >= 15 || p.done === p.total) {
+        lastPlain = p.elapsedSeconds;
+        process.stderr.write(`${text}\n`);
+      }
+    },
+    end() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        models: { type: 'string' }, rounds: { type: 'string' }, epochs: { type: 'string' }, pairs: { type: 'string' },
+        seed: { type: 'string' }, workers: { type: 'string' }, build: { type: 'string' }, out: { type: 'string' },
+        resume: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const workers = positiveInt('workers', values.workers, defaultWorkers());
+  let settings: StudySettings, dir: string;
+  let done: Awaited<ReturnType<typeof readLog>>['rounds'] = [];
+  if (values.resume !== undefined) {
+    const clash = (['models', 'rounds', 'epochs', 'pairs', 'seed', 'build', 'out'] as const).filter((f) => values[f] !== undefined);
+    if (clash.length) throw new UsageError(`--resume continues a study with the settings it was started with: drop --${clash.join(', --')}`);
+    dir = values.resume;
+    const log = readLog(dir);
+    settings = log.settings;
+    done = log.rounds;
+    for (const p of log.problems) console.error(`warning: ${p}`);
+    console.error(`resuming ${dir}: ${done.length} rounds already finished`);
+  } else {
+    let build: Build;
+    if (values.build !== undefined && values.build !== 'simd' && values.build !== 'scalar') throw new UsageError(`--build: simd or scalar, got "${values.build}"`);
+    build = await resolveBuild((values.build as Build | undefined) ?? 'auto');
+    settings = {
+      models: parseModels(values.models),
+      rounds: positiveInt('rounds', values.rounds, STUDY_DEFAULTS.rounds),
+      epochs: positiveInt('epochs', values.epochs, STUDY_DEFAULTS.epochs),
+      pairs: positiveInt('pairs', values.pairs, STUDY_DEFAULTS.pairs),
+      seed: positiveInt('seed', values.seed, STUDY_DEFAULTS.seed, 0),
+      build,
+    };
+    try {
+      checkSettings(settings);
+    } catch (e) {
+      throw new UsageError(`--${(e as Error).message}`);
+    }
+    dir = values.out ?? join('results', new Date().toISOString().replace(/[:.]/g, '-'));
+    try {
+      startLog(dir, settings);
+    } catch (e) {
+      throw new UsageError(`--${(e as Error).message}`);
+    }
+  }
+  const s = settings;
+  console.error(`study: models ${s.models.join(',')}, ${s.rounds} rounds, ${s.epochs} epochs, ${s.pairs} pairs, seed ${s.seed}, ${s.build} build, ${workers} workers -> ${dir}`);
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: string) => {
+    if (++signals > 1) process.exit(130);
+    console.error(`\n${sig}: stopping the workers; finished rounds are kept in ${dir}/rounds.jsonl`);
+    controller.abort();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  const progress = progressPrinter();
+  const result = await runStudy(settings, {
+    workers,
+    done,
+    signal: controller.signal,
+    onRound: (r) => {
+      appendRound(dir, r);
+      if (r.diverged) console.error(`\nmodel ${r.model} round ${r.round} diverged at epoch ${r.diverged.epoch} (loss ${r.diverged.loss}): reported, not averaged`);
+    },
+    onProgress: (p) => progress.update(p),
+    onFailure: (f) => console.error(`\nmodel ${f.model} round ${f.round} failed${f.retrying ? ', retrying once' : ' twice, reported'}: ${f.error}`),
+  });
+  progress.end();
+
+  const complete = !result.aborted && result.rounds.length === s.models.length * s.rounds;
+  const table = await writeReport(dir, {
+    settings, machine: machineInfo(s.build, workers), wallSeconds: result.wallSeconds, complete,
+    aggregates: result.aggregates, failures: result.failures, rounds: result.rounds,
+  });
+  console.log(table);
+  console.log(`\nwall time ${formatTime(result.wallSeconds)}; report in ${dir}/ (report.md, table.md, table.csv, figure.png, figure.svg, results.json)`);
+  if (result.aborted) {
+    console.error(`stopped: ${result.rounds.length}/${s.models.length * s.rounds} rounds kept; continue with: npm run experiment -- --resume ${dir}`);
+    return 130;
+  }
+  if (result.failures.length) {
+    console.error(`${result.failures.length} rounds failed twice and are missing; rerun them with: npm run experiment -- --resume ${dir}`);
+    return 1;
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e instanceof UsageError ? `experiment: ${e.message} (see --help)` : `experiment: ${e instanceof Error ? e.message : e}`);
+    process.exit(2);
+  },
+);
