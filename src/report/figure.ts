@@ -1,8 +1,8 @@
 // Figure 1: test accuracy per epoch, mean line and ±1 std band per model.
 // Vega-Lite compiles the chart, Vega renders it to SVG, resvg rasterises it.
-import * as vega from 'vega';
-import { compile, TopLevelSpec } from 'vega-lite';
-import { Resvg } from '@resvg/resvg-js';
+// The three are imported when a figure is drawn, not when simdnet is: a
+// program that only trains never loads them (resvg is a native addon).
+import type { TopLevelSpec } from 'vega-lite';
 import type { ModelAggregate } from '../study/aggregate.js';
 
 export function figureSpec(aggs: ModelAggregate[], title: string): TopLevelSpec {
@@ -32,6 +32,7 @@ export function figureSpec(aggs: ModelAggregate[], title: string): TopLevelSpec 
 }
 
 export async function renderFigure(aggs: ModelAggregate[], title: string): Promise<{ svg: string; png: Uint8Array }> {
+  const [vega, { compile }, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
   const spec = compile(figureSpec(aggs, title)).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();

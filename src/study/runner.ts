@@ -106,16 +106,16 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
     pool.on('error', (e: Error) => {
       if (!aborted) process.emitWarning(`simdnet study pool: ${e.message}`);
     });
-    const abort = new AbortController();
+    // On abort, destroying the pool rejects every queued and running task at once.
     const onAbort = () => {
       aborted = true;
-      abort.abort();
+      void pool.destroy();
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const runOne = async (task: RoundTask): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
         try {
-          const r: RoundRecord = await pool.run(task, { signal: abort.signal });
+          const r: RoundRecord = await pool.run(task);
           results.set(key(r.model, r.round), r);
           perModel.get(r.model)!.done++;
           done++;

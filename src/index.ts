@@ -1,0 +1,46 @@
+/**
+ * simdnet: train small neural networks on any CPU, with WebAssembly SIMD kernels.
+ *
+ * ```ts
+ * import { trainRound } from 'simdnet';
+ * const r = await trainRound({ model: 4, seed: 0, epochs: 5 });
+ * console.log(r.records.map((e) => e.testAccuracy));
+ * ```
+ * @packageDocumentation
+ */
+import { BuildChoice, loadKernels } from './kernels.js';
+import { ModelId, PairModel } from './models.js';
+
+export { loadKernels, resolveBuild, simdSupported, Kernels, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from './kernels.js';
+export type { Build, BuildChoice, KernelExports } from './kernels.js';
+export { Net, Param, Conv2d, Conv2dBatchNorm, Linear, BatchNorm, ReLU, ReluMaxPool, PairConcat, Sequential, ADAM } from './layers.js';
+export type { Act, Layer, NamedBuffer } from './layers.js';
+export { PairModel, MODEL_IDS, MODEL_NAMES, IMAGE, DIGIT_CLASSES, AUX_WEIGHT } from './models.js';
+export type { ModelId, LossParts } from './models.js';
+export { trainRound, sharedKernels, DEFAULTS } from './train.js';
+export type { RoundOptions, RoundResult, EpochRecord } from './train.js';
+export { loadDigits, drawRound } from './data.js';
+export type { DigitPool, PairSet, RoundData } from './data.js';
+export { runStudy, runRounds, defaultWorkers } from './study/runner.js';
+export type { StudyResult, RunOptions, RunResult, StudyProgress, RoundFailure, RoundRecord } from './study/runner.js';
+export { STUDY_DEFAULTS, checkSettings } from './study/settings.js';
+export type { StudySettings } from './study/settings.js';
+export { aggregate } from './study/aggregate.js';
+export type { ModelAggregate } from './study/aggregate.js';
+export { mean, std, welch } from './study/stats.js';
+export { writeReport, tableText, tableMarkdown, tableCsv } from './report/report.js';
+export { encodeSafetensors, decodeSafetensors, saveNet, loadNet } from './safetensors.js';
+export type { TensorEntry } from './safetensors.js';
+export { Rng } from './prng.js';
+
+/**
+ * Builds one of the study's four networks on freshly loaded kernels.
+ * @param model 1 (no sharing), 2 (weight sharing), 3 (auxiliary loss) or 4 (batch norm)
+ * @param options.build 'simd', 'scalar' or 'auto' (default: SIMD where `WebAssembly.validate` accepts it)
+ * @param options.batch the largest batch, in pairs (default 100)
+ * @param options.seed initialisation seed (default 0)
+ */
+export async function createModel(model: ModelId, options: { build?: BuildChoice; batch?: number; seed?: number } = {}): Promise<PairModel> {
+  const k = await loadKernels(options.build ?? 'auto');
+  return new PairModel(k, model, options.batch ?? 100, options.seed ?? 0);
+}
