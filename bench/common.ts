@@ -1,10 +1,12 @@
 // Shared by the benchmarks: machine facts, medians, tables and the JSON record.
-import { cpus } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { machineInfo, textTable } from '../src/report/report.js';
+
+export const table = textTable;
 
 export function machine() {
-  const c = cpus();
-  return { cpu: c[0]?.model ?? 'unknown', cores: c.length, node: process.version, platform: `${process.platform}-${process.arch}` };
+  const { cpu, cores, node } = machineInfo('', 0);
+  return { cpu, cores, node, platform: `${process.platform}-${process.arch}` };
 }
 
 export function median(xs: number[]): number {
@@ -23,14 +25,6 @@ export function timeIt(fn: () => void, reps: number, warmup = 2): number {
     t.push((performance.now() - s) / 1000);
   }
   return median(t);
-}
-
-/** A plain-text table with right-aligned numbers. */
-export function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const w = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
-  return [line(cells[0]), w.map((x) => '-'.repeat(x)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
 /** Writes bench/results/<name>-<timestamp>.json and returns its path. */

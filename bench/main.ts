@@ -1,30 +1,60 @@
-// `npm run bench -- [kernels|round|compare OLD NEW] [--flags]`: see README.md.
+// `npm run bench -- [kernels|round|peers|scaling|all] [flags]`, or
+// `npm run bench -- compare OLD.json NEW.json`. See README.md.
 import { parseArgs } from 'node:util';
 import { benchKernels } from './kernels.js';
-import { save } from './common.js';
 import { benchRound } from './round.js';
+import { benchPeers } from './peers.js';
+import { benchScaling } from './scaling.js';
+import { compare } from './compare.js';
+import { save } from './common.js';
 import { ModelId } from '../src/models.js';
 import { Build } from '../src/kernels.js';
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { reps: { type: 'string' }, filter: { type: 'string' }, epochs: { type: 'string' }, models: { type: 'string' }, builds: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-});
-const which = positionals[0] ?? 'all';
+const HELP = `Usage: npm run bench -- [kernels|round|peers|scaling|all] [flags]
+       npm run bench -- compare OLD.json NEW.json
 
-async function main() {
-  if (which === 'kernels' || which === 'all') {
-    const r = await benchKernels({ reps: values.reps ? Number(values.reps) : undefined, filter: values.filter });
-    console.log(r.text);
-    console.log('\nwritten', save('kernels', r.settings, r.rows));
+  kernels   every kernel on the study's shapes, SIMD and scalar  [--reps N] [--filter TEXT]
+  round     one round of each model on one core                   [--models 1,2,3,4] [--builds simd,scalar] [--epochs N]
+  peers     one epoch of models 2 and 4: simdnet vs TensorFlow.js [--epochs N]
+  scaling   rounds per minute of the pool, 1..cores workers       [--epochs N]
+  all       all four (the default)
+Each prints a table and writes JSON under bench/results/.`;
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      reps: { type: 'string' }, filter: { type: 'string' }, epochs: { type: 'string' }, models: { type: 'string' },
+      builds: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const which = positionals[0] ?? 'all';
+  if (values.help) return void console.log(HELP);
+  const int = (flag: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`--${flag}: expected a positive integer, got "${v}"`);
+    return Number(v);
+  };
+  const epochs = int('epochs', values.epochs);
+  if (which === 'compare') {
+    if (positionals.length !== 3) throw new Error('compare needs two files: npm run bench -- compare OLD.json NEW.json');
+    return void console.log(compare(positionals[1], positionals[2]));
   }
+  if (!['kernels', 'round', 'peers', 'scaling', 'all'].includes(which)) throw new Error(`unknown benchmark "${which}" (kernels, round, peers, scaling, all, compare)`);
+  const log = (s: string) => console.error(s);
+  const report = (name: string, r: { settings: object; rows: unknown; text: string }) => {
+    console.log(`\n${name}\n${r.text}\nwritten ${save(name, r.settings, r.rows)}`);
+  };
+  if (which === 'kernels' || which === 'all') report('kernels', await benchKernels({ reps: int('reps', values.reps), filter: values.filter }));
   if (which === 'round' || which === 'all') {
     const models = (values.models ?? '1,2,3,4').split(',').map(Number) as ModelId[];
+    if (models.some((m) => ![1, 2, 3, 4].includes(m))) throw new Error(`--models: a comma-separated list of 1, 2, 3, 4, got "${values.models}"`);
     const builds = (values.builds ?? 'simd,scalar').split(',') as Build[];
-    const r = await benchRound({ models, epochs: values.epochs ? Number(values.epochs) : 60, builds, log: (s) => console.error(s) });
-    console.log(r.text);
-    console.log('\nwritten', save('round', r.settings, r.rows));
+    if (builds.some((b) => b !== 'simd' && b !== 'scalar')) throw new Error(`--builds: simd and/or scalar, got "${values.builds}"`);
+    report('round', await benchRound({ models, epochs: epochs ?? 60, builds, log }));
   }
+  if (which === 'peers' || which === 'all') report('peers', await benchPeers({ epochs, log }));
+  if (which === 'scaling' || which === 'all') report('scaling', await benchScaling({ epochs, log }));
 }
 
 main().catch((e) => {

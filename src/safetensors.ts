@@ -2,7 +2,8 @@
 // little-endian header length, a JSON header of {name: {dtype, shape,
 // data_offsets}}, then the raw little-endian data. PyTorch's
 // `safetensors.torch.load_file` reads what this writes, with STUDY.md's names.
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './fsutil.js';
 import type { Net } from './layers.js';
 
 export interface TensorEntry {
@@ -95,15 +96,8 @@ export function loadNetTensors(net: Net, tensors: Map<string, TensorEntry>, sour
   for (const t of want) net.write(t.name, tensors.get(t.name)!.data as Float32Array);
 }
 
-/** Writes a file atomically (temporary file, then rename), so a crash never leaves half a file. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
-
 export async function saveNet(net: Net, path: string, trainForwards: number, metadata: Record<string, string> = {}): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(netTensors(net, trainForwards), metadata));
+  writeFileAtomic(path, encodeSafetensors(netTensors(net, trainForwards), metadata));
 }
 
 export async function loadNet(net: Net, path: string): Promise<Record<string, string>> {

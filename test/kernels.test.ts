@@ -18,6 +18,21 @@ describe.each(builds)('%s build', (build) => {
     expect(k.k.simd_build()).toBe(build === 'simd' ? 1 : 0);
   });
 
+  it('survives memory growth: views are rebuilt, data kept, release reuses the space', () => {
+    const mark = k.mark();
+    const p = put(k, [1, 2, 3]);
+    const before = k.f32;
+    const n = before.length; // more than the whole memory: it must grow
+    const big = k.alloc(n);
+    expect(before.length).toBe(0); // the old view is detached by growth
+    expect(k.f32 === before).toBe(false);
+    expect(k.f32.length).toBeGreaterThanOrEqual((big >> 2) + n);
+    expect(Array.from(k.read(p, 3))).toEqual([1, 2, 3]);
+    k.release(mark);
+    expect(k.alloc(3)).toBe(p); // the planner reuses what was released
+    k.release(mark);
+  });
+
   // Shapes cross every edge: 1, odd, below and above the 2×16 tile and the KC/MC/NC blocks.
   const shapes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [17, 33, 19], [2, 16, 256], [35, 17, 300], [131, 521, 9], [7, 3, 513]];
   it.each(shapes)('gemm %i×%i×%i, all transposes, overwrite and accumulate', (M, N, K) => {

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Kernels, loadKernels } from '../src/kernels.js';
 import { PairModel, ModelId, IMAGE } from '../src/models.js';
 import { drawRound, loadDigits, DigitPool } from '../src/data.js';
+import { Net, Linear, ReLU, Sequential } from '../src/layers.js';
 import { trainRound } from '../src/train.js';
 import { decodeSafetensors } from '../src/safetensors.js';
 import { Rng } from '../src/prng.js';
@@ -162,5 +163,34 @@ describe('builds', () => {
     // every kernel sums in the same order in both builds, so the curves agree bit for bit
     expect(b.records).toEqual(a.records);
     expect([a.build, b.build]).toEqual(['simd', 'scalar']);
+  });
+});
+
+describe('a network of your own from the layers', () => {
+  it('a two-layer perceptron learns to classify digits (the README example)', async () => {
+    const mark = k.mark();
+    const net = new Net(k, 64);
+    const x = net.act(196, false);
+    const fc1 = new Linear(net, 'fc1', x, 196, 32);
+    const act = new ReLU(net, fc1.out);
+    const fc2 = new Linear(net, 'fc2', act.out, 32, 10);
+    const mlp = new Sequential([fc1, act, fc2]);
+    const labels = net.scratch(64);
+    net.finalize(0);
+    const { train } = drawRound(pool, 1, 64);
+    const n = 64;
+    k.write(x.ptr, train.x0);
+    k.i32.set(train.c0, labels >> 2);
+    const losses: number[] = [];
+    for (let step = 0; step < 100; step++) {
+      net.zeroGrads();
+      mlp.forward(n, true);
+      losses.push(k.k.softmax_cross_entropy(fc2.out.grad, fc2.out.ptr, labels, n, 10, 1));
+      mlp.backward(n);
+      net.adamStep();
+    }
+    expect(losses[99]).toBeLessThan(losses[0] / 10); // memorises 64 digits
+    expect(net.names()).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    k.release(mark);
   });
 });

@@ -1,6 +1,7 @@
 // The study: determinism across worker counts, retries, resume, the command
 // line's error handling, and the statistics.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +112,30 @@ describe('experiment command line', () => {
     writeFileSync(join(dir, 'settings.json'), '{ corrupt');
     await fails(['--resume', dir], /not a valid settings file/);
     expect(readFileSync(join(dir, 'rounds.jsonl'), 'utf8')).toBe(before); // finished results untouched
+  });
+});
+
+describe('experiment command line, stopped and resumed', () => {
+  it('SIGINT stops cleanly with the finished rounds kept; --resume runs only the missing ones', async () => {
+    const dir = join(tmp(), 'out');
+    const child = spawn('node', [cli, '--models', '2', '--rounds', '6', '--epochs', '3', '--pairs', '100', '--workers', '1', '--out', dir]);
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const log = join(dir, 'rounds.jsonl');
+    for (let t = 0; t < 600 && !(existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 2); t++) await sleep(100);
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/SIGINT: stopping/);
+    expect(stderr).toMatch(/--resume/);
+    const kept = readLog(dir).rounds;
+    expect(kept.length).toBeGreaterThanOrEqual(2);
+    expect(kept.length).toBeLessThan(6);
+    const again = await run('node', [cli, '--resume', dir]);
+    expect(again.stderr).toMatch(new RegExp(`${kept.length} rounds already finished`));
+    const all = readLog(dir).rounds;
+    expect(all.map((r) => r.round).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(all.slice(0, kept.length)).toEqual(kept); // finished rounds untouched
   });
 });
 

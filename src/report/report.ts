@@ -2,7 +2,7 @@
 // (figure.svg, figure.png) and report.md, written into the output folder.
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { writeFileSync, renameSync } from 'node:fs';
+import { writeFileAtomic as writeAtomic } from '../fsutil.js';
 import type { ModelAggregate } from '../study/aggregate.js';
 import type { RoundFailure, RoundRecord } from '../study/runner.js';
 import type { StudySettings } from '../study/settings.js';
@@ -49,8 +49,14 @@ export function tableMarkdown(aggs: ModelAggregate[]): string {
 }
 
 export function tableText(aggs: ModelAggregate[]): string {
-  const cells = tableRows(aggs);
-  const w = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const [header, ...rows] = tableRows(aggs);
+  return textTable(header, rows);
+}
+
+/** A plain-text table: first column left-aligned, the others right-aligned. */
+export function textTable(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const w = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [line(cells[0]), w.map((x) => '-'.repeat(x)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
@@ -61,11 +67,6 @@ export function tableCsv(aggs: ModelAggregate[]): string {
     ...aggs.map((a) => [a.model, a.name, a.rounds, a.diverged.length, a.finalTestAccuracy.mean, a.finalTestAccuracy.std, a.totalMinutes, a.averageRoundSeconds, a.normalisedTimePercent, a.pValueVsModel1].map(String)),
   ];
   return rows.map((r) => r.map((c) => (/[",\s]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n') + '\n';
-}
-
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
 }
 
 /** Writes every report file into dir; returns the printed table. */

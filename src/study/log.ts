@@ -1,7 +1,8 @@
 // The study's output folder: settings.json (written once, at the start) and
 // rounds.jsonl (one finished round a line, appended and flushed at once), so
 // that a stopped study loses nothing and can be resumed.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, accessSync, constants } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { writeFileAtomic } from '../fsutil.js';
 import { join } from 'node:path';
 import { StudySettings, checkSettings } from './settings.js';
 import type { RoundRecord } from './worker.js';
@@ -20,9 +21,7 @@ export function startLog(dir: string, settings: StudySettings): void {
   if (existsSync(join(dir, ROUNDS_FILE)) || existsSync(join(dir, SETTINGS_FILE))) {
     throw new Error(`out: ${dir} already holds a study; continue it with --resume ${dir}, or choose another folder`);
   }
-  const tmp = join(dir, `${SETTINGS_FILE}.tmp`);
-  writeFileSync(tmp, JSON.stringify(settings, null, 2) + '\n');
-  renameSync(tmp, join(dir, SETTINGS_FILE));
+  writeFileAtomic(join(dir, SETTINGS_FILE), JSON.stringify(settings, null, 2) + '\n');
   writeFileSync(join(dir, ROUNDS_FILE), '');
 }
 

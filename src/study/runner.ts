@@ -135,8 +135,15 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
         }
       }
     };
+    // One task in flight per worker, taken in order: the pool's own queue would
+    // not keep the round-major order, and a stopped study should hold
+    // comparable rounds of every model.
+    let next = 0;
+    const slot = async () => {
+      while (next < todo.length && !aborted) await runOne(todo[next++]);
+    };
     try {
-      await Promise.all(todo.map(runOne));
+      await Promise.all(Array.from({ length: Math.min(workers, todo.length) }, slot));
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       await pool.destroy();
