@@ -1,6 +1,7 @@
 // `npm run bench -- round`: one training round of each model on one core,
 // SIMD and scalar builds side by side (seconds per round and their ratio).
-import { trainRound, sharedKernels, RoundResult } from '../src/train.js';
+import { execFileSync } from 'node:child_process';
+import { RoundResult } from '../src/train.js';
 import { ModelId } from '../src/models.js';
 import { Build } from '../src/kernels.js';
 import { table } from './common.js';
@@ -9,8 +10,10 @@ export async function benchRound(opts: { models: ModelId[]; epochs: number; buil
   const rows: { model: ModelId; build: Build; seconds: number; finalTestAccuracy: number; finalTrainAccuracy: number }[] = [];
   for (const model of opts.models) {
     for (const build of opts.builds) {
-      const kernels = await sharedKernels(build);
-      const r: RoundResult = await trainRound({ model, seed: opts.seed ?? 0, epochs: opts.epochs, kernels });
+      // A fresh process per round, so no round runs on code tiered up (or not) by another model's.
+      const child = new URL('./round-child.ts', import.meta.url).pathname;
+      const out = execFileSync(process.execPath, ['--import', 'tsx', child, String(model), build, String(opts.epochs), String(opts.seed ?? 0)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const r: RoundResult = JSON.parse(out);
       const last = r.records[r.records.length - 1];
       rows.push({ model, build, seconds: r.seconds, finalTestAccuracy: r.finalTestAccuracy, finalTrainAccuracy: last?.trainAccuracy ?? NaN });
       opts.log?.(`model ${model} ${build}: ${r.seconds.toFixed(2)} s, test accuracy ${(100 * r.finalTestAccuracy).toFixed(1)} %`);
@@ -28,5 +31,5 @@ export async function benchRound(opts: { models: ModelId[]; epochs: number; buil
       (100 * (rows.find((r) => r.model === m && r.build === opts.builds[0])?.finalTestAccuracy ?? NaN)).toFixed(1) + ' %',
     ]),
   );
-  return { settings: { models: opts.models, epochs: opts.epochs, builds: opts.builds, seed: opts.seed ?? 0, pairs: 1000, batch: 100, threads: 1 }, rows, text };
+  return { settings: { models: opts.models, epochs: opts.epochs, builds: opts.builds, seed: opts.seed ?? 0, pairs: 1000, batch: 100, threads: 1, note: 'each round in a fresh process after a 5-epoch warm-up round of the same model' }, rows, text };
 }

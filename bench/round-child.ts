@@ -1,0 +1,11 @@
+// One timed round in a fresh process, after a short warm-up round of the same
+// model (V8 tiers the wasm up during the first seconds): run by bench/round.ts.
+import { trainRound, sharedKernels } from '../src/train.js';
+import { ModelId } from '../src/models.js';
+import { Build } from '../src/kernels.js';
+
+const [model, build, epochs, seed] = process.argv.slice(2);
+const kernels = await sharedKernels(build as Build);
+await trainRound({ model: Number(model) as ModelId, seed: Number(seed) + 1, epochs: 5, kernels });
+const r = await trainRound({ model: Number(model) as ModelId, seed: Number(seed), epochs: Number(epochs), kernels });
+process.stdout.write(JSON.stringify(r));
