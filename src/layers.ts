@@ -214,28 +214,40 @@ export class Linear implements Layer {
   }
 }
 
+/** Batch norm's parameters, running statistics and saved batch statistics (PyTorch's defaults). */
+abstract class BatchNormState {
+  static readonly momentum = 0.1;
+  static readonly eps = 1e-5;
+  readonly weight: Param;
+  readonly bias: Param;
+  readonly runningMean: NamedBuffer;
+  readonly runningVar: NamedBuffer;
+  /** Batch mean and 1/std of the last training forward, for backward. */
+  protected readonly mean: number;
+  protected readonly invstd: number;
+
+  constructor(protected net: Net, name: string, channels: number) {
+    this.weight = net.param(`${name}.weight`, [channels], { fill: 1 });
+    this.bias = net.param(`${name}.bias`, [channels], { fill: 0 });
+    this.runningMean = net.buffer(`${name}.running_mean`, [channels], 0);
+    this.runningVar = net.buffer(`${name}.running_var`, [channels], 1);
+    this.mean = net.scratch(channels);
+    this.invstd = net.scratch(channels);
+  }
+}
+
 /**
  * Batch normalisation with PyTorch's defaults (momentum 0.1, eps 1e-5):
  * per channel over [n, channels, spatial] when spatial > 1 (BatchNorm2d),
  * per feature over [n, channels] when spatial = 1 (BatchNorm1d).
  */
-export class BatchNorm implements Layer {
-  static readonly momentum = 0.1;
-  static readonly eps = 1e-5;
+export class BatchNorm extends BatchNormState implements Layer {
   readonly out: Act;
-  readonly weight: Param;
-  readonly bias: Param;
-  readonly runningMean: NamedBuffer;
-  readonly runningVar: NamedBuffer;
-  private readonly mean: number;
-  private readonly invstd: number;
   private readonly sums: number;
 
-  constructor(private net: Net, name: string, private x: Act, private channels: number, private spatial = 1) {
+  constructor(net: Net, name: string, private x: Act, private channels: number, private spatial = 1) {
     if (x.size !== channels * spatial) throw new Error(`${name}: input has ${x.size} floats per sample, expected ${channels}×${spatial}`);
-    ({ weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar } = batchNormState(net, name, channels));
-    this.mean = net.scratch(channels);
-    this.invstd = net.scratch(channels);
+    super(net, name, channels);
     this.sums = net.scratch(2 * channels);
     this.out = net.act(channels * spatial);
   }
@@ -261,39 +273,23 @@ export class BatchNorm implements Layer {
   }
 }
 
-function batchNormState(net: Net, name: string, channels: number) {
-  return {
-    weight: net.param(`${name}.weight`, [channels], { fill: 1 }),
-    bias: net.param(`${name}.bias`, [channels], { fill: 0 }),
-    runningMean: net.buffer(`${name}.running_mean`, [channels], 0),
-    runningVar: net.buffer(`${name}.running_var`, [channels], 1),
-  };
-}
-
 /**
  * A 3×3 convolution followed by per-channel batch norm, fused: the same
  * parameters and results as Conv2d then BatchNorm(…, spatial > 1), with the
  * normalisation done on the convolution's contiguous channel-major product.
  * x: [n, cin, h, w] → out: [n, cout, h-2, w-2].
  */
-export class Conv2dBatchNorm implements Layer {
+export class Conv2dBatchNorm extends BatchNormState implements Layer {
   readonly out: Act;
   readonly conv: Conv2d;
-  readonly weight: Param;
-  readonly bias: Param;
-  readonly runningMean: NamedBuffer;
-  readonly runningVar: NamedBuffer;
-  private readonly mean: number;
-  private readonly invstd: number;
   private readonly dyc: number;
 
-  constructor(private net: Net, convName: string, bnName: string, private x: Act, private cin: number, private h: number, private w: number, private cout: number) {
-    this.conv = new Conv2d(net, convName, x, cin, h, w, cout);
-    ({ weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar } = batchNormState(net, bnName, cout));
-    this.mean = net.scratch(cout);
-    this.invstd = net.scratch(cout);
-    this.dyc = net.scratch(this.conv.out.size * net.maxBatch);
-    this.out = this.conv.out; // the fused kernel writes the normalised output there
+  constructor(net: Net, convName: string, bnName: string, private x: Act, private cin: number, private h: number, private w: number, private cout: number) {
+    const conv = new Conv2d(net, convName, x, cin, h, w, cout); // conv parameters first, as PyTorch lists them
+    super(net, bnName, cout);
+    this.conv = conv;
+    this.dyc = net.scratch(conv.out.size * net.maxBatch);
+    this.out = conv.out; // the fused kernel writes the normalised output there
   }
 
   forward(n: number, train: boolean): void {
