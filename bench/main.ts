@@ -14,7 +14,7 @@ const HELP = `Usage: npm run bench -- [kernels|round|peers|scaling|all] [flags]
        npm run bench -- compare OLD.json NEW.json
 
   kernels   every kernel on the study's shapes, SIMD and scalar  [--reps N] [--filter TEXT]
-  round     one round of each model on one core                   [--models 1,2,3,4] [--builds simd,scalar] [--epochs N]
+  round     one round of each model on one core                   [--models 1,2,3,4] [--builds simd,scalar] [--epochs N] [--repeat N]
   peers     one epoch of models 2 and 4: simdnet vs TensorFlow.js [--epochs N]
   scaling   rounds per minute of the pool, 1..cores workers       [--epochs N]
   all       all four (the default)
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       reps: { type: 'string' }, filter: { type: 'string' }, epochs: { type: 'string' }, models: { type: 'string' },
-      builds: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      builds: { type: 'string' }, repeat: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const which = positionals[0] ?? 'all';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     if (models.some((m) => ![1, 2, 3, 4].includes(m))) throw new Error(`--models: a comma-separated list of 1, 2, 3, 4, got "${values.models}"`);
     const builds = (values.builds ?? 'simd,scalar').split(',') as Build[];
     if (builds.some((b) => b !== 'simd' && b !== 'scalar')) throw new Error(`--builds: simd and/or scalar, got "${values.builds}"`);
-    report('round', await benchRound({ models, epochs: epochs ?? 60, builds, log }));
+    report('round', await benchRound({ models, epochs: epochs ?? 60, builds, repeat: int('repeat', values.repeat), log }));
   }
   if (which === 'peers' || which === 'all') report('peers', await benchPeers({ epochs, log }));
   if (which === 'scaling' || which === 'all') report('scaling', await benchScaling({ epochs, log }));

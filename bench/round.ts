@@ -4,21 +4,29 @@ import { execFileSync } from 'node:child_process';
 import { RoundResult } from '../src/train.js';
 import { ModelId } from '../src/models.js';
 import { Build } from '../src/kernels.js';
-import { table } from './common.js';
+import { median, table } from './common.js';
 
-export async function benchRound(opts: { models: ModelId[]; epochs: number; builds: Build[]; seed?: number; log?: (s: string) => void }) {
-  const rows: { model: ModelId; build: Build; seconds: number; finalTestAccuracy: number; finalTrainAccuracy: number }[] = [];
-  for (const model of opts.models) {
-    for (const build of opts.builds) {
-      // A fresh process per round, so no round runs on code tiered up (or not) by another model's.
-      const child = new URL('./round-child.ts', import.meta.url).pathname;
-      const out = execFileSync(process.execPath, ['--import', 'tsx', child, String(model), build, String(opts.epochs), String(opts.seed ?? 0)], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      const r: RoundResult = JSON.parse(out);
-      const last = r.records[r.records.length - 1];
-      rows.push({ model, build, seconds: r.seconds, finalTestAccuracy: r.finalTestAccuracy, finalTrainAccuracy: last?.trainAccuracy ?? NaN });
-      opts.log?.(`model ${model} ${build}: ${r.seconds.toFixed(2)} s, test accuracy ${(100 * r.finalTestAccuracy).toFixed(1)} %`);
+export async function benchRound(opts: { models: ModelId[]; epochs: number; builds: Build[]; repeat?: number; seed?: number; log?: (s: string) => void }) {
+  const repeat = opts.repeat ?? 1;
+  const runs: { model: ModelId; build: Build; seconds: number; finalTestAccuracy: number; finalTrainAccuracy: number }[] = [];
+  // Repeats interleave the models, so a slow spell of the shared machine hits each of them alike.
+  for (let rep = 0; rep < repeat; rep++) {
+    for (const model of opts.models) {
+      for (const build of opts.builds) {
+        // A fresh process per round, so no round runs on code tiered up (or not) by another model's.
+        const child = new URL('./round-child.ts', import.meta.url).pathname;
+        const out = execFileSync(process.execPath, ['--import', 'tsx', child, String(model), build, String(opts.epochs), String(opts.seed ?? 0)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        const r: RoundResult = JSON.parse(out);
+        const last = r.records[r.records.length - 1];
+        runs.push({ model, build, seconds: r.seconds, finalTestAccuracy: r.finalTestAccuracy, finalTrainAccuracy: last?.trainAccuracy ?? NaN });
+        opts.log?.(`model ${model} ${build}: ${r.seconds.toFixed(2)} s, test accuracy ${(100 * r.finalTestAccuracy).toFixed(1)} %`);
+      }
     }
   }
+  const rows = opts.models.flatMap((model) => opts.builds.map((build) => {
+    const mine = runs.filter((r) => r.model === model && r.build === build);
+    return { ...mine[0], seconds: median(mine.map((r) => r.seconds)), allSeconds: mine.map((r) => r.seconds) };
+  }));
   const sec = (m: ModelId, b: Build) => rows.find((r) => r.model === m && r.build === b)?.seconds ?? NaN;
   const ref2 = sec(2, 'simd');
   const text = table(
@@ -31,5 +39,5 @@ export async function benchRound(opts: { models: ModelId[]; epochs: number; buil
       (100 * (rows.find((r) => r.model === m && r.build === opts.builds[0])?.finalTestAccuracy ?? NaN)).toFixed(1) + ' %',
     ]),
   );
-  return { settings: { models: opts.models, epochs: opts.epochs, builds: opts.builds, seed: opts.seed ?? 0, pairs: 1000, batch: 100, threads: 1, note: 'each round in a fresh process after a 5-epoch warm-up round of the same model' }, rows, text };
+  return { settings: { models: opts.models, epochs: opts.epochs, builds: opts.builds, seed: opts.seed ?? 0, pairs: 1000, batch: 100, threads: 1, repeat, note: 'each round in a fresh process after a 5-epoch warm-up round of the same model; seconds are medians over repeats' }, rows, text };
 }
