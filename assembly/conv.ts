@@ -111,11 +111,10 @@ export function conv3x3_batchnorm_backward(
     const xrow = yc + (<usize>(c * NP) << 2);
     const mu = load<f32>(mean + o), is = load<f32>(invstd + o);
     store<f32>(bnSums, 0); store<f32>(bnSums, 0, 4);
-    if ((P & 3) == 0) {
-      gather_channel_bn_sums(row, dy, xrow, c, N, Cout, P, mu, bnSums);
-    } else {
-      nchw_to_channel(dyc, dy, c, N, Cout, P);
-      dot_sums4(row, xrow, NP, mu, bnSums);
+    // one pass: gather the channel's gradient runs into its row, summing as we go
+    for (let n = 0; n < N; n++) {
+      const r = <usize>(n * P) << 2;
+      dot_sums4(dy + (<usize>((n * Cout + c) * P) << 2), xrow + r, P, mu, bnSums, row + r);
     }
     const sdy = load<f32>(bnSums), dg = load<f32>(bnSums, 4) * is;
     store<f32>(dgamma + o, load<f32>(dgamma + o) + dg);
@@ -224,49 +223,6 @@ function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i
     }
     return (s0 + s1) + (s2 + s3);
   }
-}
-
-/**
- * Gathers channel c of dy [N, C, P] into its dyc row and adds Σ dy and
- * Σ dy·(yc − mean) to out[0], out[1], in one pass. P must be a multiple of 4;
- * the lanes then follow dot_sums4 over the row, so the sums are the same.
- */
-function gather_channel_bn_sums(row: usize, dy: usize, xrow: usize, c: i32, N: i32, C: i32, P: i32, mean: f32, out: usize): void {
-  let s: f32 = 0, t: f32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const mv = f32x4.splat(mean);
-    let vs = f32x4.splat(0), vt = f32x4.splat(0);
-    for (let n = 0; n < N; n++) {
-      const d = row + (<usize>(n * P) << 2), x = xrow + (<usize>(n * P) << 2), g = dy + (<usize>((n * C + c) * P) << 2);
-      for (let i = 0; i < P; i += 4) {
-        const q = <usize>i << 2;
-        const v = v128.load(g + q);
-        v128.store(d + q, v);
-        vs = f32x4.add(vs, v);
-        vt = f32x4.add(vt, f32x4.mul(v, f32x4.sub(v128.load(x + q), mv)));
-      }
-    }
-    s = (f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1)) + (f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3));
-    t = (f32x4.extract_lane(vt, 0) + f32x4.extract_lane(vt, 1)) + (f32x4.extract_lane(vt, 2) + f32x4.extract_lane(vt, 3));
-  } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
-    for (let n = 0; n < N; n++) {
-      const d = row + (<usize>(n * P) << 2), x = xrow + (<usize>(n * P) << 2), g = dy + (<usize>((n * C + c) * P) << 2);
-      for (let i = 0; i < P; i += 4) {
-        const q = <usize>i << 2;
-        const g0 = load<f32>(g + q), g1 = load<f32>(g + q, 4), g2 = load<f32>(g + q, 8), g3 = load<f32>(g + q, 12);
-        store<f32>(d + q, g0); store<f32>(d + q, g1, 4); store<f32>(d + q, g2, 8); store<f32>(d + q, g3, 12);
-        s0 += g0; s1 += g1; s2 += g2; s3 += g3;
-        t0 += g0 * (load<f32>(x + q) - mean); t1 += g1 * (load<f32>(x + q, 4) - mean);
-        t2 += g2 * (load<f32>(x + q, 8) - mean); t3 += g3 * (load<f32>(x + q, 12) - mean);
-      }
-    }
-    s = (s0 + s1) + (s2 + s3);
-    t = (t0 + t1) + (t2 + t3);
-  }
-  store<f32>(out, load<f32>(out) + s);
-  store<f32>(out, load<f32>(out, 4) + t, 4);
 }
 
 /** d = a·u + b·v + k over n floats (d may equal u). */
