@@ -55,6 +55,30 @@ function convCases(label: string, N: number, Cin: number, H: number, W: number, 
   ];
 }
 
+function convBnCases(label: string, N: number, Cin: number, H: number, W: number, Cout: number): Case[] {
+  const P = (H - 2) * (W - 2), Kd = Cin * 9, f = 2 * N * P * Kd * Cout;
+  const plan = (k: Kernels) => ({
+    x: rand(k, N * Cin * H * W), w: rand(k, Cout * Kd), b: rand(k, Cout), g: rand(k, Cout), beta: rand(k, Cout),
+    y: k.alloc(N * Cout * P), col: k.alloc(Kd * N * P), yc: k.alloc(Cout * N * P), dyc: k.alloc(Cout * N * P),
+    mean: k.alloc(Cout), is: k.alloc(Cout), rm: k.alloc(Cout), rv: rand(k, Cout), dy: rand(k, N * Cout * P),
+    dx: k.alloc(N * Cin * H * W), dw: k.alloc(Cout * Kd), db: k.alloc(Cout), dg: k.alloc(Cout), dbeta: k.alloc(Cout),
+  });
+  const shape = `${N}×${Cin}×${H}×${W} → ${Cout}`;
+  const fwd = (k: Kernels, p: ReturnType<typeof plan>) =>
+    k.k.conv3x3_batchnorm_forward_train(p.y, p.col, p.yc, p.mean, p.is, p.rm, p.rv, p.x, p.w, p.b, p.g, p.beta, N, Cin, H, W, Cout, 0.1, 1e-5);
+  return [
+    { name: `${label} forward (train)`, shape, flops: f, setup: (k) => { const p = plan(k); return () => fwd(k, p); } },
+    {
+      name: `${label} backward${Cin > 1 ? '' : ' (no dx)'}`, shape, flops: Cin > 1 ? 2 * f : f,
+      setup: (k) => {
+        const p = plan(k);
+        fwd(k, p);
+        return () => k.k.conv3x3_batchnorm_backward(Cin > 1 ? p.dx : 0, p.dw, p.db, p.dg, p.dbeta, p.dyc, p.dy, p.w, p.g, p.col, p.yc, p.mean, p.is, N, Cin, H, W, Cout);
+      },
+    },
+  ];
+}
+
 function poolCases(label: string, R: number, H: number, W: number): Case[] {
   const n = R * H * W;
   const plan = (k: Kernels) => ({ x: rand(k, n), y: k.alloc(n / 4), idx: k.alloc(n / 4), dy: rand(k, n / 4), dx: k.alloc(n) });
@@ -104,6 +128,8 @@ export function kernelCases(): Case[] {
     gemmCase('gemm head.out forward', B, 1, 64, TRANS_B),
     ...convCases('conv1', D, 1, 14, 14, 32, false),
     ...convCases('conv2', D, 32, 6, 6, 64, true),
+    ...convBnCases('conv1+bn1 (model 4)', D, 1, 14, 14, 32),
+    ...convBnCases('conv2+bn2 (model 4)', D, 32, 6, 6, 64),
     ...poolCases('relu+maxpool 1', D * 32, 12, 12),
     ...poolCases('relu+maxpool 2', D * 64, 4, 4),
     ...bnCases('batchnorm2d bn1', D, 32, 144),
