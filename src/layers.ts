@@ -59,9 +59,9 @@ export class Net {
 
   constructor(readonly k: Kernels, readonly maxBatch: number) {}
 
-  /** An activation of `size` floats per sample for `samplesPerBatch` samples (default maxBatch). */
-  act(size: number, withGrad = true, samples = this.maxBatch): Act {
-    const n = size * samples;
+  /** An activation of `size` floats per sample, for a batch of up to maxBatch samples. */
+  act(size: number, withGrad = true): Act {
+    const n = size * this.maxBatch;
     return { ptr: this.k.alloc(n), grad: withGrad ? this.k.alloc(n) : 0, size };
   }
 
