@@ -1,11 +1,17 @@
 // 3×3 convolution, stride 1, no padding, NCHW, as im2col + matrix multiply.
 //
+// Where the output sides are multiples of 4 and the layer is wide enough, the
+// product is computed by Winograd's F(4×4, 3×3) instead (winograd.ts): a
+// quarter of the multiplies, the same channel-major product. `col` is then
+// that algorithm's workspace; conv3x3_workspace says how big it must be.
+//
 // The column matrix is [Cin·9 × N·OH·OW] (rows (ci,kh,kw), columns (n,oh,ow)),
 // so each row is built from runs of OW contiguous input floats and the weight
 // [Cout × Cin·9] multiplies it without any transpose. The product comes out
 // channel-major ([Cout × N·P]); one pass turns it into NCHW and adds the bias.
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 import { sum4, sqdev4, dot_sums4 } from "./reduce";
+import { winograd_applies, winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
 
 /**
  * y: [N, Cout, OH, OW] out; col: [Cin·9, N·OH·OW] out (kept for backward);
@@ -135,8 +141,18 @@ export function conv3x3_batchnorm_backward(
 const SMALL_DW = 4096;
 const smallDw = memory.data(SMALL_DW * 4, 16);
 
+/** Floats the `col` workspace of the convolution kernels must hold for these sizes. */
+export function conv3x3_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32): i32 {
+  if (winograd_applies(Cin, H, W)) return winograd_workspace(N, Cin, H, W, Cout);
+  return Cin * 9 * N * (H - 2) * (W - 2);
+}
+
 /** yc[Cout × N·P] = W[Cout × Cin·9] · im2col(x). */
 function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
+  if (winograd_applies(Cin, H, W)) {
+    winograd_product(yc, col, x, w, N, Cin, H, W, Cout);
+    return;
+  }
   const NP = N * (H - 2) * (W - 2), K = Cin * 9;
   im2col_3x3(col, x, N, Cin, H, W);
   gemm(yc, w, col, Cout, NP, K, K, NP, NP, 0);
@@ -144,6 +160,10 @@ function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i3
 
 /** From the channel-major output gradient dyc: dW += dYc·colᵀ; dx = col2im(Wᵀ·dYc) unless dx is 0. */
 function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
+  if (winograd_applies(Cin, H, W)) {
+    winograd_product_backward(dx, dw, dyc, col, N, Cin, H, W, Cout);
+    return;
+  }
   const NP = N * (H - 2) * (W - 2), K = Cin * 9;
   if (K < 16 && K * Cout <= SMALL_DW) {
     // Few inputs (the first layer: K = 9): compute dWᵀ[K×Cout] = col·dYcᵀ so that

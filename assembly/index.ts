@@ -5,7 +5,7 @@
 export { heap_base, set_workspace, workspace_bytes_needed } from "./workspace";
 export { gemm, gemm_naive } from "./gemm";
 export {
-  conv3x3_forward, conv3x3_backward,
+  conv3x3_forward, conv3x3_backward, conv3x3_workspace,
   conv3x3_batchnorm_forward_train, conv3x3_batchnorm_forward_eval, conv3x3_batchnorm_backward,
   im2col_3x3, col2im_3x3,
 } from "./conv";

@@ -36,7 +36,7 @@ function convCases(label: string, N: number, Cin: number, H: number, W: number, 
   const P = (H - 2) * (W - 2), Kd = Cin * 9, f = 2 * N * P * Kd * Cout;
   const plan = (k: Kernels) => ({
     x: rand(k, N * Cin * H * W), w: rand(k, Cout * Kd), b: rand(k, Cout), y: k.alloc(N * Cout * P),
-    col: k.alloc(Kd * N * P), yc: k.alloc(Cout * N * P), dy: rand(k, N * Cout * P), dx: k.alloc(N * Cin * H * W),
+    col: k.alloc(k.k.conv3x3_workspace(N, Cin, H, W, Cout)), yc: k.alloc(Cout * N * P), dy: rand(k, N * Cout * P), dx: k.alloc(N * Cin * H * W),
     dw: k.alloc(Cout * Kd), db: k.alloc(Cout),
   });
   const shape = `${N}×${Cin}×${H}×${W} → ${Cout}`;
@@ -59,7 +59,7 @@ function convBnCases(label: string, N: number, Cin: number, H: number, W: number
   const P = (H - 2) * (W - 2), Kd = Cin * 9, f = 2 * N * P * Kd * Cout;
   const plan = (k: Kernels) => ({
     x: rand(k, N * Cin * H * W), w: rand(k, Cout * Kd), b: rand(k, Cout), g: rand(k, Cout), beta: rand(k, Cout),
-    y: k.alloc(N * Cout * P), col: k.alloc(Kd * N * P), yc: k.alloc(Cout * N * P), dyc: k.alloc(Cout * N * P),
+    y: k.alloc(N * Cout * P), col: k.alloc(k.k.conv3x3_workspace(N, Cin, H, W, Cout)), yc: k.alloc(Cout * N * P), dyc: k.alloc(Cout * N * P),
     mean: k.alloc(Cout), is: k.alloc(Cout), rm: k.alloc(Cout), rv: rand(k, Cout), dy: rand(k, N * Cout * P),
     dx: k.alloc(N * Cin * H * W), dw: k.alloc(Cout * Kd), db: k.alloc(Cout), dg: k.alloc(Cout), dbeta: k.alloc(Cout),
   });
@@ -182,5 +182,5 @@ export async function benchKernels(opts: { reps?: number; filter?: string } = {}
     ['kernel', 'shape', 'SIMD µs', 'scalar µs', 'SIMD GFLOP/s', 'scalar GFLOP/s', 'SIMD/scalar'],
     rows.map((r) => [r.kernel, r.shape, (r.simdSeconds * 1e6).toFixed(1), (r.scalarSeconds * 1e6).toFixed(1), r.simdGflops.toFixed(1), r.scalarGflops.toFixed(1), r.speedup.toFixed(2) + '×']),
   );
-  return { settings: { reps, batchPairs: B, digits: D, note: 'medians of reps after warm-up; elementwise kernels count nominal flops' }, rows, text };
+  return { settings: { reps, batchPairs: B, digits: D, note: 'medians of reps after warm-up; convolutions count the direct method\'s flops (Winograd does fewer: effective rates); elementwise kernels count nominal flops' }, rows, text };
 }

@@ -18,6 +18,7 @@ export interface KernelExports {
   workspace_bytes_needed(): number;
   gemm(c: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, flags: number): void;
   gemm_naive(c: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, flags: number): void;
+  conv3x3_workspace(N: number, Cin: number, H: number, W: number, Cout: number): number;
   conv3x3_forward(y: number, col: number, yc: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number): void;
   conv3x3_backward(dx: number, dw: number, db: number, dyc: number, dy: number, w: number, col: number, N: number, Cin: number, H: number, W: number, Cout: number): void;
   conv3x3_batchnorm_forward_train(y: number, col: number, yc: number, mean: number, invstd: number, runMean: number, runVar: number, x: number, w: number, bias: number, gamma: number, beta: number, N: number, Cin: number, H: number, W: number, Cout: number, momentum: number, eps: number): void;
@@ -74,15 +75,18 @@ export class Kernels {
   warmUp(): void {
     const mark = this.mark();
     const k = this.k, b = (n: number) => this.alloc(n);
-    const N = 2, C = 4, H = 6, P = 16, K = C * 9;
-    const x = b(N * C * H * H), w = b(C * K), bias = b(C), y = b(N * C * P), col = b(K * N * P), yc = b(C * N * P), dyc = b(C * N * P);
+    const N = 2, C = 8, H = 6, P = 16, K = C * 9;
+    const x = b(N * C * H * H), w = b(C * K), bias = b(C), y = b(N * C * P), yc = b(C * N * P), dyc = b(C * N * P);
     const st = b(C), st2 = b(C), rv = b(C), idx = b(N * C * 4), pooled = b(N * C * 4), sums = b(2 * C), lab = b(N), t = b(N);
+    const col = b(Math.max(k.conv3x3_workspace(N, 1, H, H, C), k.conv3x3_workspace(N, C, H, H, C)));
     for (let i = 0; i < 20; i++) {
-      k.conv3x3_forward(y, col, yc, x, w, bias, N, C, H, H, C);
-      k.conv3x3_backward(x, w, bias, dyc, y, w, col, N, C, H, H, C);
-      k.conv3x3_batchnorm_forward_train(y, col, yc, st, st2, st, rv, x, w, bias, bias, bias, N, C, H, H, C, 0.1, 1e-5);
-      k.conv3x3_batchnorm_forward_eval(y, col, yc, x, w, bias, bias, bias, st, rv, N, C, H, H, C, 1e-5);
-      k.conv3x3_batchnorm_backward(x, w, bias, st, st2, dyc, y, w, bias, col, yc, st, st2, N, C, H, H, C);
+      for (const Cin of [1, C]) { // im2col and Winograd
+        k.conv3x3_forward(y, col, yc, x, w, bias, N, Cin, H, H, C);
+        k.conv3x3_backward(x, w, bias, dyc, y, w, col, N, Cin, H, H, C);
+        k.conv3x3_batchnorm_forward_train(y, col, yc, st, st2, st, rv, x, w, bias, bias, bias, N, Cin, H, H, C, 0.1, 1e-5);
+        k.conv3x3_batchnorm_forward_eval(y, col, yc, x, w, bias, bias, bias, st, rv, N, Cin, H, H, C, 1e-5);
+        k.conv3x3_batchnorm_backward(x, w, bias, st, st2, dyc, y, w, bias, col, yc, st, st2, N, Cin, H, H, C);
+      }
       k.relu_maxpool2x2_forward(pooled, idx, y, N * C, 4, 4);
       k.relu_maxpool2x2_backward(y, pooled, pooled, idx, N * C, 4, 4);
       k.batchnorm_features_forward_train(y, st, st2, st, rv, x, bias, bias, N, C, 0.1, 1e-5);

@@ -160,7 +160,7 @@ export class Conv2d implements Layer {
   readonly out: Act;
   readonly weight: Param;
   readonly bias: Param;
-  /** Im2col columns and channel-major product (kept for backward; Conv2dBatchNorm shares them). */
+  /** The kernels' workspace (im2col columns or Winograd transforms) and channel-major product, kept for backward; Conv2dBatchNorm shares them. */
   readonly col: number;
   readonly yc: number;
 
@@ -172,7 +172,7 @@ export class Conv2d implements Layer {
     this.weight = net.param(`${name}.weight`, [cout, cin, 3, 3], { bound });
     this.bias = net.param(`${name}.bias`, [cout], { bound });
     this.out = net.act(cout * P);
-    this.col = net.scratch(cin * 9 * P * net.maxBatch);
+    this.col = net.scratch(net.k.k.conv3x3_workspace(net.maxBatch, cin, h, w, cout));
     this.yc = net.scratch(cout * P * net.maxBatch);
   }
 
