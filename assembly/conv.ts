@@ -22,6 +22,10 @@ export function conv3x3_forward(
   x: usize, w: usize, bias: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
 ): void {
+  if (winograd_applies(Cin, H, W)) {
+    winograd_product(y, col, x, w, bias, N, Cin, H, W, Cout, true); // straight to NCHW, bias added
+    return;
+  }
   const P = (H - 2) * (W - 2);
   conv_product(yc, col, x, w, N, Cin, H, W, Cout);
   for (let c = 0; c < Cout; c++) channel_to_nchw(y, yc, c, N, Cout, P, 1, load<f32>(bias + (<usize>c << 2)));
@@ -37,12 +41,24 @@ export function conv3x3_backward(
   dy: usize, w: usize, col: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
 ): void {
-  const P = (H - 2) * (W - 2), NP = N * P;
+  const P = (H - 2) * (W - 2), K = Cin * 9;
+  // Winograd, and a first layer's weight gradient, read dy in place: no channel-major copy.
+  const winograd = winograd_applies(Cin, H, W), firstLayer = dx == 0 && small_dw(K, Cout);
   for (let c = 0; c < Cout; c++) {
     const g = db + (<usize>c << 2);
-    store<f32>(g, load<f32>(g) + nchw_to_channel_sum(dyc, dy, c, N, Cout, P));
+    store<f32>(g, load<f32>(g) + nchw_to_channel_sum(winograd || firstLayer ? 0 : dyc, dy, c, N, Cout, P));
   }
-  conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout);
+  if (winograd) {
+    winograd_product_backward(dx, dw, dy, col, N, Cin, H, W, Cout, true);
+  } else if (firstLayer) {
+    // dWᵀ[K×Cout] = Σ over images of col_n[K×P] · dy_nᵀ, dy_n = dy[n] as [Cout×P]
+    for (let n = 0; n < N; n++) {
+      gemm(smallDw, col + (<usize>(n * P) << 2), dy + (<usize>(n * Cout * P) << 2), K, Cout, P, N * P, P, Cout, GEMM_TRANS_B | (n > 0 ? GEMM_ACCUMULATE : 0));
+    }
+    add_small_dw(dw, K, Cout);
+  } else {
+    conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout);
+  }
 }
 
 // ---- convolution fused with the batch norm that follows it (BatchNorm2d) ----
@@ -147,10 +163,31 @@ export function conv3x3_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32): 
   return Cin * 9 * N * (H - 2) * (W - 2);
 }
 
+/**
+ * Few inputs (the first layer: K = 9): the weight gradient is computed as
+ * dWᵀ[K×Cout] in smallDw, so that the 16-wide panels run across Cout instead
+ * of being mostly padding.
+ */
+// @ts-ignore: decorator
+@inline
+function small_dw(K: i32, Cout: i32): bool {
+  return K < 16 && K * Cout <= SMALL_DW;
+}
+
+/** dw[Cout×K] += smallDwᵀ. */
+function add_small_dw(dw: usize, K: i32, Cout: i32): void {
+  for (let c = 0; c < Cout; c++) {
+    for (let kk = 0; kk < K; kk++) {
+      const d = dw + (<usize>(c * K + kk) << 2);
+      store<f32>(d, load<f32>(d) + load<f32>(smallDw + (<usize>(kk * Cout + c) << 2)));
+    }
+  }
+}
+
 /** yc[Cout × N·P] = W[Cout × Cin·9] · im2col(x). */
 function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product(yc, col, x, w, N, Cin, H, W, Cout);
+    winograd_product(yc, col, x, w, 0, N, Cin, H, W, Cout, false);
     return;
   }
   const NP = N * (H - 2) * (W - 2), K = Cin * 9;
@@ -161,20 +198,13 @@ function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i3
 /** From the channel-major output gradient dyc: dW += dYc·colᵀ; dx = col2im(Wᵀ·dYc) unless dx is 0. */
 function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product_backward(dx, dw, dyc, col, N, Cin, H, W, Cout);
+    winograd_product_backward(dx, dw, dyc, col, N, Cin, H, W, Cout, false);
     return;
   }
   const NP = N * (H - 2) * (W - 2), K = Cin * 9;
-  if (K < 16 && K * Cout <= SMALL_DW) {
-    // Few inputs (the first layer: K = 9): compute dWᵀ[K×Cout] = col·dYcᵀ so that
-    // the 16-wide panels run across Cout instead of being mostly padding.
+  if (small_dw(K, Cout)) {
     gemm(smallDw, col, dyc, K, Cout, NP, NP, NP, Cout, GEMM_TRANS_B);
-    for (let c = 0; c < Cout; c++) {
-      for (let kk = 0; kk < K; kk++) {
-        const d = dw + (<usize>(c * K + kk) << 2);
-        store<f32>(d, load<f32>(d) + load<f32>(smallDw + (<usize>(kk * Cout + c) << 2)));
-      }
-    }
+    add_small_dw(dw, K, Cout);
   } else {
     gemm(dw, dyc, col, Cout, K, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
   }
@@ -200,24 +230,21 @@ function channel_to_nchw(y: usize, yc: usize, c: i32, N: i32, C: i32, P: i32, sc
   }
 }
 
-/** Gathers channel c of dy [N, C, P] into row c of dyc [C, N·P]; returns the row. */
-// @ts-ignore: decorator
-@inline
-function nchw_to_channel(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i32): usize {
-  const row = dyc + (<usize>(c * N * P) << 2);
-  for (let n = 0; n < N; n++) copy_run(row + (<usize>(n * P) << 2), dy + (<usize>((n * C + c) * P) << 2), P);
-  return row;
-}
-
 /**
- * nchw_to_channel, also returning the row's sum4 (same lane order: when P is a
- * multiple of 4 each run's lanes continue the row's lanes, so one pass serves).
+ * Σ of channel c of dy [N, C, P], copying it into row c of dyc [C, N·P] unless
+ * dyc is 0. When P is a multiple of 4 the sum takes sum4's lane order over the
+ * whole row (each run's lanes continue the row's); otherwise it adds run sums.
  */
 function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i32): f32 {
-  const row = dyc + (<usize>(c * N * P) << 2);
+  const row = dyc + (<usize>(c * N * P) << 2), copy = dyc != 0;
   if ((P & 3) != 0) {
-    nchw_to_channel(dyc, dy, c, N, C, P);
-    return sum4(row, N * P);
+    let sum: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const s = dy + (<usize>((n * C + c) * P) << 2);
+      if (copy) copy_run(row + (<usize>(n * P) << 2), s, P);
+      sum += sum4(s, P);
+    }
+    return sum;
   }
   if (ASC_FEATURE_SIMD) {
     let acc = f32x4.splat(0);
@@ -225,7 +252,7 @@ function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i
       const d = row + (<usize>(n * P) << 2), s = dy + (<usize>((n * C + c) * P) << 2);
       for (let i = 0; i < P; i += 4) {
         const v = v128.load(s + (<usize>i << 2));
-        v128.store(d + (<usize>i << 2), v);
+        if (copy) v128.store(d + (<usize>i << 2), v);
         acc = f32x4.add(acc, v);
       }
     }
@@ -237,7 +264,7 @@ function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i
       for (let i = 0; i < P; i += 4) {
         const o = <usize>i << 2;
         const v0 = load<f32>(s + o), v1 = load<f32>(s + o, 4), v2 = load<f32>(s + o, 8), v3 = load<f32>(s + o, 12);
-        store<f32>(d + o, v0); store<f32>(d + o, v1, 4); store<f32>(d + o, v2, 8); store<f32>(d + o, v3, 12);
+        if (copy) { store<f32>(d + o, v0); store<f32>(d + o, v1, 4); store<f32>(d + o, v2, 8); store<f32>(d + o, v3, 12); }
         s0 += v0; s1 += v1; s2 += v2; s3 += v3;
       }
     }

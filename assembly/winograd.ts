@@ -22,7 +22,7 @@ export function winograd_applies(Cin: i32, H: i32, W: i32): bool {
 /** Floats of workspace: V, U, M (dM in backward) and dU. */
 export function winograd_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32): i32 {
   const T = N * ((H - 2) >> 2) * ((W - 2) >> 2);
-  return 36 * (Cin * T + 2 * Cout * Cin + Cout * T + 4 * 16); // 16 floats of padding per plane
+  return 36 * (Cin * T + 2 * Cout * Cin + Cout * T + 4 * 16) + 2 * T; // planes padded by 16 floats; two tile tables
 }
 
 /**
@@ -42,34 +42,57 @@ const tmpB = memory.data(36 * 16, 16);
 const tmpC = memory.data(36 * 16, 16);
 
 /**
- * yc: [Cout, N·OH·OW] out (no bias); ws: workspace (V and U kept for backward);
- * x: [N, Cin, H, W]; w: [Cout, Cin, 3, 3].
+ * The T tiles of a call, as byte offsets: tin[t] of the tile's 6×6 input window
+ * from its channel's plane in [N, C, H, W]; tout[t] of its 4×4 output block from
+ * its channel's start, images `outImage` floats apart (OH·OW in a channel-major
+ * [C, N·OH·OW], C·OH·OW in NCHW). Tables spare the transforms a division per tile.
  */
-export function winograd_product(yc: usize, ws: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
-  const T = N * ((H - 2) >> 2) * ((W - 2) >> 2);
+export function tile_tables(tin: usize, tout: usize, N: i32, C: i32, H: i32, W: i32, outImage: i32): void {
+  const OH = H - 2, OW = W - 2;
+  let t: usize = 0;
+  for (let n = 0; n < N; n++) {
+    for (let th = 0; th < OH; th += 4) {
+      for (let tw = 0; tw < OW; tw += 4) {
+        store<u32>(tin + (t << 2), ((n * C * H + th) * W + tw) << 2);
+        store<u32>(tout + (t << 2), (n * outImage + th * OW + tw) << 2);
+        t++;
+      }
+    }
+  }
+}
+
+/**
+ * y: the convolution of x: [N, Cin, H, W] with w: [Cout, Cin, 3, 3], plus bias: [Cout]
+ * unless bias is 0; NCHW [N, Cout, OH, OW] if nchw, else channel-major [Cout, N·OH·OW].
+ * ws: workspace (V and U kept for backward).
+ */
+export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, nchw: bool): void {
+  const T = N * ((H - 2) >> 2) * ((W - 2) >> 2), P = (H - 2) * (W - 2);
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
-  const V = ws, U = V + 36 * vs, M = U + 36 * us;
+  const V = ws, U = V + 36 * vs, M = U + 36 * us, tin = M + 36 * ms + 36 * us, tout = tin + (<usize>T << 2);
+  tile_tables(tin, tout, N, Cin, H, W, nchw ? Cout * P : P);
   filter_transform(U, w, Cout, Cin);
-  input_transform(V, x, N, Cin, H, W);
+  input_transform(V, x, tin, T, Cin, H, W);
   for (let xi: usize = 0; xi < 36; xi++) gemm(M + xi * ms, U + xi * us, V + xi * vs, Cout, T, Cin, Cin, T, T, 0);
-  output_transform(yc, M, N, Cout, H, W);
+  output_transform(y, M, bias, tout, T, Cout, nchw ? P : N * P, W - 2);
 }
 
 /**
  * dw: [Cout, Cin, 3, 3] += ; dx: [N, Cin, H, W] overwritten (skipped when 0);
- * dyc: [Cout, N·OH·OW] the product's gradient; ws: from winograd_product
- * (V is overwritten by dV when dx != 0).
+ * dy: the product's gradient, laid out as winograd_product's y; ws: from
+ * winograd_product (V is overwritten by dV when dx != 0).
  */
-export function winograd_product_backward(dx: usize, dw: usize, dyc: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
-  const T = N * ((H - 2) >> 2) * ((W - 2) >> 2);
+export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, nchw: bool): void {
+  const T = N * ((H - 2) >> 2) * ((W - 2) >> 2), P = (H - 2) * (W - 2);
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
-  const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms;
-  output_grad_transform(dM, dyc, N, Cout, H, W);
+  const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2);
+  tile_tables(tin, tout, N, Cin, H, W, nchw ? Cout * P : P);
+  output_grad_transform(dM, dy, tout, T, Cout, nchw ? P : N * P, W - 2);
   for (let xi: usize = 0; xi < 36; xi++) gemm(dU + xi * us, dM + xi * ms, V + xi * vs, Cout, Cin, T, T, T, Cin, GEMM_TRANS_B);
   filter_grad_transform(dw, dU, Cout, Cin);
   if (dx == 0) return;
   for (let xi: usize = 0; xi < 36; xi++) gemm(V + xi * vs, U + xi * us, dM + xi * ms, Cin, T, Cout, Cin, T, T, GEMM_TRANS_A);
-  input_grad_transform(dx, V, N, Cin, H, W);
+  input_grad_transform(dx, V, tin, T, N, Cin, H, W);
 }
 
 // ---- the transforms of filters, input tiles and output tiles, each with its transpose ----
@@ -111,49 +134,59 @@ export function filter_grad_transform(dw: usize, dU: usize, Cout: i32, Cin: i32)
   }
 }
 
-/** V[ξ][c][t] = (Bᵀ d B)[ξ] for every input tile d of x: [N, Cin, H, W]. */
-export function input_transform(V: usize, x: usize, N: i32, Cin: i32, H: i32, W: i32): void {
-  const TW = (W - 2) >> 2, TI = ((H - 2) >> 2) * TW, T = N * TI;
+/** V[ξ][c][t] = (Bᵀ d B)[ξ] for every input tile d of x: [N, Cin, H, W] (rows first, then columns). */
+export function input_transform(V: usize, x: usize, tin: usize, T: i32, Cin: i32, H: i32, W: i32): void {
   const vs = plane(Cin * T), rs = <usize>W << 2;
   for (let c = 0; c < Cin; c++) {
-    const dst = V + (<usize>(c * T) << 2);
+    const xc = x + (<usize>(c * H * W) << 2), dst = V + (<usize>(c * T) << 2);
     let t = 0;
     if (ASC_FEATURE_SIMD) {
       for (; t + 4 <= T; t += 4) {
-        const p0 = input_tile_at(x, t, TI, TW, c, Cin, H, W), p1 = input_tile_at(x, t + 1, TI, TW, c, Cin, H, W);
-        const p2 = input_tile_at(x, t + 2, TI, TW, c, Cin, H, W), p3 = input_tile_at(x, t + 3, TI, TW, c, Cin, H, W);
-        // row by row: columns 0–3 by a 4×4 transpose, columns 4–5 by two 64-bit loads per tile
+        const tab = tin + (<usize>t << 2);
+        const p0 = xc + load<u32>(tab), p1 = xc + load<u32>(tab, 4), p2 = xc + load<u32>(tab, 8), p3 = xc + load<u32>(tab, 12);
         for (let i = 0; i < 6; i++) {
-          const o = <usize>(i * W) << 2, d = tmpA + <usize>(i * 96);
-          transpose4(d, 16, v128.load(p0 + o), v128.load(p1 + o), v128.load(p2 + o), v128.load(p3 + o));
+          // row i of the four windows as six columns: 0–3 by a 4×4 transpose, 4–5 from 64-bit loads
+          const o = <usize>i * rs;
+          const a = v128.load(p0 + o), b = v128.load(p1 + o), c = v128.load(p2 + o), d = v128.load(p3 + o);
+          const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+          const t2 = v128.shuffle<f32>(a, b, 2, 6, 3, 7), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
           const u = v128.shuffle<f32>(v128.load64_zero(p0 + o, 16), v128.load64_zero(p1 + o, 16), 0, 4, 1, 5);
           const v = v128.shuffle<f32>(v128.load64_zero(p2 + o, 16), v128.load64_zero(p3 + o, 16), 0, 4, 1, 5);
-          v128.store(d, v128.shuffle<f32>(u, v, 0, 1, 4, 5), 64);
-          v128.store(d, v128.shuffle<f32>(u, v, 2, 3, 6, 7), 80);
+          bt6<v128>(tmpB + <usize>(i * 96), 16,
+            v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7),
+            v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), v128.shuffle<f32>(t2, t3, 2, 3, 6, 7),
+            v128.shuffle<f32>(u, v, 0, 1, 4, 5), v128.shuffle<f32>(u, v, 2, 3, 6, 7));
         }
-        input_tile<v128>(dst + (<usize>t << 2), vs, tmpA, 16, 96);
+        for (let j = 0; j < 6; j++) bt6_at<v128>(dst + (<usize>t << 2) + <usize>j * vs, 6 * vs, tmpB + <usize>(j * 16), 96);
       }
     }
-    for (; t < T; t++) input_tile<f32>(dst + (<usize>t << 2), vs, input_tile_at(x, t, TI, TW, c, Cin, H, W), 4, rs);
+    for (; t < T; t++) {
+      const p = xc + load<u32>(tin + (<usize>t << 2));
+      for (let i = 0; i < 6; i++) bt6_at<f32>(tmpB + <usize>(i * 24), 4, p + <usize>i * rs, 4);
+      for (let j = 0; j < 6; j++) bt6_at<f32>(dst + (<usize>t << 2) + <usize>j * vs, 6 * vs, tmpB + <usize>(j * 4), 24);
+    }
   }
 }
 
-/** dx = Σ over tiles of B dV[·][c][t] Bᵀ, placed at each tile's 6×6 window (overlaps add, tile by tile). */
-export function input_grad_transform(dx: usize, dV: usize, N: i32, Cin: i32, H: i32, W: i32): void {
-  const TW = (W - 2) >> 2, TI = ((H - 2) >> 2) * TW, T = N * TI;
+/**
+ * dx = Σ over tiles of B dV[·][c][t] Bᵀ (columns first, then rows), placed at each
+ * tile's 6×6 window of dx: [N, Cin, H, W]; overlapping windows add, tile by tile.
+ */
+export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, N: i32, Cin: i32, H: i32, W: i32): void {
   const vs = plane(Cin * T), rs = <usize>W << 2;
-  // One tile per image covers it exactly once: store. Otherwise windows overlap: add, tile by tile.
-  const single = TI == 1;
+  // One tile per image covers it exactly once: store. Otherwise add onto zeros.
+  const single = T == N;
   if (!single) memory.fill(dx, 0, <usize>(N * Cin * H * W) << 2);
   for (let c = 0; c < Cin; c++) {
-    const src = dV + (<usize>(c * T) << 2);
+    const src = dV + (<usize>(c * T) << 2), dxc = dx + (<usize>(c * H * W) << 2);
     let t = 0;
     if (ASC_FEATURE_SIMD) {
       for (; t + 4 <= T; t += 4) {
-        input_grad_tile<v128>(tmpC, 16, 96, src + (<usize>t << 2), vs);
+        for (let j = 0; j < 6; j++) b6_at<v128>(tmpB + <usize>(j * 16), 96, src + (<usize>t << 2) + <usize>j * vs, 6 * vs);
+        for (let i = 0; i < 6; i++) b6_at<v128>(tmpC + <usize>(i * 96), 16, tmpB + <usize>(i * 96), 16);
+        const tab = tin + (<usize>t << 2);
+        const p0 = dxc + load<u32>(tab), p1 = dxc + load<u32>(tab, 4), p2 = dxc + load<u32>(tab, 8), p3 = dxc + load<u32>(tab, 12);
         if (single) {
-          const p0 = input_tile_at(dx, t, TI, TW, c, Cin, H, W), p1 = input_tile_at(dx, t + 1, TI, TW, c, Cin, H, W);
-          const p2 = input_tile_at(dx, t + 2, TI, TW, c, Cin, H, W), p3 = input_tile_at(dx, t + 3, TI, TW, c, Cin, H, W);
           for (let i = 0; i < 6; i++) {
             const s = tmpC + <usize>(i * 96), o = <usize>i * rs;
             transpose4_to(p0 + o, p1 + o, p2 + o, p3 + o, v128.load(s), v128.load(s, 16), v128.load(s, 32), v128.load(s, 48));
@@ -165,139 +198,109 @@ export function input_grad_transform(dx: usize, dV: usize, N: i32, Cin: i32, H: 
             v128.store64_lane(p3 + o, v, 1, 16);
           }
         } else {
-          for (let l = 0; l < 4; l++) add_block(input_tile_at(dx, t + l, TI, TW, c, Cin, H, W), W, 6, 6, tmpC + (<usize>l << 2), 16);
+          add_block(p0, W, 6, 6, tmpC, 16);
+          add_block(p1, W, 6, 6, tmpC + 4, 16);
+          add_block(p2, W, 6, 6, tmpC + 8, 16);
+          add_block(p3, W, 6, 6, tmpC + 12, 16);
         }
       }
     }
     for (; t < T; t++) {
-      const p = input_tile_at(dx, t, TI, TW, c, Cin, H, W);
+      const p = dxc + load<u32>(tin + (<usize>t << 2));
+      for (let j = 0; j < 6; j++) b6_at<f32>(tmpB + <usize>(j * 4), 24, src + (<usize>t << 2) + <usize>j * vs, 6 * vs);
       if (single) {
-        input_grad_tile<f32>(p, 4, rs, src + (<usize>t << 2), vs);
+        for (let i = 0; i < 6; i++) b6_at<f32>(p + <usize>i * rs, 4, tmpB + <usize>(i * 24), 4);
       } else {
-        input_grad_tile<f32>(tmpC, 4, 24, src + (<usize>t << 2), vs);
+        for (let i = 0; i < 6; i++) b6_at<f32>(tmpC + <usize>(i * 24), 4, tmpB + <usize>(i * 24), 4);
         add_block(p, W, 6, 6, tmpC, 4);
       }
     }
   }
 }
 
-/** yc tiles = Aᵀ M[·][k][t] A. */
-export function output_transform(yc: usize, M: usize, N: i32, Cout: i32, H: i32, W: i32): void {
-  const OW = W - 2, TW = OW >> 2, TI = ((H - 2) >> 2) * TW, T = N * TI, P = (H - 2) * OW;
+/**
+ * y tiles = Aᵀ M[·][k][t] A (columns first, then rows) + bias[k] (unless bias is 0);
+ * channel k starts `channel` floats after y's, its tiles at tout's offsets.
+ */
+export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T: i32, Cout: i32, channel: i32, OW: i32): void {
   const ms = plane(Cout * T), rs = <usize>OW << 2;
   for (let k = 0; k < Cout; k++) {
-    const src = M + (<usize>(k * T) << 2);
+    const src = M + (<usize>(k * T) << 2), yk = y + (<usize>(k * channel) << 2);
+    const b: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
     let t = 0;
     if (ASC_FEATURE_SIMD) {
       for (; t + 4 <= T; t += 4) {
-        output_tile<v128>(tmpC, 16, 64, src + (<usize>t << 2), ms);
+        for (let j = 0; j < 6; j++) at6_at<v128>(tmpB + <usize>(j * 16), 96, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
+        for (let r = 0; r < 4; r++) at6_at<v128>(tmpC + <usize>(r * 64), 16, tmpB + <usize>(r * 96), 16);
         // tmpC[r][s] holds four tiles' values: transpose each row into the tiles
-        const d0 = output_tile_at(yc, t, TI, TW, k, N, P, OW), d1 = output_tile_at(yc, t + 1, TI, TW, k, N, P, OW);
-        const d2 = output_tile_at(yc, t + 2, TI, TW, k, N, P, OW), d3 = output_tile_at(yc, t + 3, TI, TW, k, N, P, OW);
+        const tab = tout + (<usize>t << 2);
+        const d0 = yk + load<u32>(tab), d1 = yk + load<u32>(tab, 4), d2 = yk + load<u32>(tab, 8), d3 = yk + load<u32>(tab, 12);
+        const bv = f32x4.splat(b);
         for (let r = 0; r < 4; r++) {
-          const s = tmpC + (<usize>r << 6), o = <usize>r * rs;
-          transpose4_to(d0 + o, d1 + o, d2 + o, d3 + o, v128.load(s), v128.load(s, 16), v128.load(s, 32), v128.load(s, 48));
+          const s = tmpC + <usize>(r * 64), o = <usize>r * rs;
+          transpose4_to(d0 + o, d1 + o, d2 + o, d3 + o, f32x4.add(v128.load(s), bv), f32x4.add(v128.load(s, 16), bv),
+            f32x4.add(v128.load(s, 32), bv), f32x4.add(v128.load(s, 48), bv));
         }
       }
     }
-    for (; t < T; t++) output_tile<f32>(output_tile_at(yc, t, TI, TW, k, N, P, OW), 4, rs, src + (<usize>t << 2), ms);
+    for (; t < T; t++) {
+      const d = yk + load<u32>(tout + (<usize>t << 2));
+      for (let j = 0; j < 6; j++) at6_at<f32>(tmpB + <usize>(j * 4), 24, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
+      for (let r = 0; r < 4; r++) at6_at<f32>(tmpC + <usize>(r * 16), 4, tmpB + <usize>(r * 24), 4);
+      for (let r = 0; r < 4; r++) {
+        for (let s = 0; s < 4; s++) store<f32>(d + <usize>r * rs + (<usize>s << 2), load<f32>(tmpC + <usize>(r * 16 + s * 4)) + b);
+      }
+    }
   }
 }
 
-/** dM[·][k][t] = A dY Aᵀ for every 4×4 tile dY of dyc. */
-export function output_grad_transform(dM: usize, dyc: usize, N: i32, Cout: i32, H: i32, W: i32): void {
-  const OW = W - 2, TW = OW >> 2, TI = ((H - 2) >> 2) * TW, T = N * TI, P = (H - 2) * OW;
+/** dM[·][k][t] = A dY Aᵀ (rows first, then columns) for every 4×4 tile dY of dy, laid out as output_transform's y. */
+export function output_grad_transform(dM: usize, dy: usize, tout: usize, T: i32, Cout: i32, channel: i32, OW: i32): void {
   const ms = plane(Cout * T), rs = <usize>OW << 2;
   for (let k = 0; k < Cout; k++) {
-    const dst = dM + (<usize>(k * T) << 2);
+    const dst = dM + (<usize>(k * T) << 2), yk = dy + (<usize>(k * channel) << 2);
     let t = 0;
     if (ASC_FEATURE_SIMD) {
       for (; t + 4 <= T; t += 4) {
-        const s0 = output_tile_at(dyc, t, TI, TW, k, N, P, OW), s1 = output_tile_at(dyc, t + 1, TI, TW, k, N, P, OW);
-        const s2 = output_tile_at(dyc, t + 2, TI, TW, k, N, P, OW), s3 = output_tile_at(dyc, t + 3, TI, TW, k, N, P, OW);
+        const tab = tout + (<usize>t << 2);
+        const s0 = yk + load<u32>(tab), s1 = yk + load<u32>(tab, 4), s2 = yk + load<u32>(tab, 8), s3 = yk + load<u32>(tab, 12);
         for (let r = 0; r < 4; r++) {
+          // row r of the four tiles as four columns (a 4×4 transpose)
           const o = <usize>r * rs;
-          transpose4(tmpA + (<usize>r << 6), 16, v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o));
+          const a = v128.load(s0 + o), b = v128.load(s1 + o), c = v128.load(s2 + o), d = v128.load(s3 + o);
+          const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+          const t2 = v128.shuffle<f32>(a, b, 2, 6, 3, 7), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+          a4<v128>(tmpB + <usize>(r * 96), 16,
+            v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7),
+            v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
         }
-        output_grad_tile<v128>(dst + (<usize>t << 2), ms, tmpA, 16, 64);
+        for (let j = 0; j < 6; j++) a4_at<v128>(dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 16), 96);
       }
     }
-    for (; t < T; t++) output_grad_tile<f32>(dst + (<usize>t << 2), ms, output_tile_at(dyc, t, TI, TW, k, N, P, OW), 4, rs);
+    for (; t < T; t++) {
+      const p = yk + load<u32>(tout + (<usize>t << 2));
+      for (let r = 0; r < 4; r++) a4_at<f32>(tmpB + <usize>(r * 24), 4, p + <usize>r * rs, 4);
+      for (let j = 0; j < 6; j++) a4_at<f32>(dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 4), 24);
+    }
   }
 }
 
-// ---- one tile (or four, as vector lanes): column pass into tmpB, then row pass ----
-// cs / rs: byte steps between a tile's columns / rows; xs: between transform points.
-
-// @ts-ignore: decorator
-@inline
-function input_tile<T>(dst: usize, xs: usize, src: usize, cs: usize, rs: usize): void {
-  const L = <usize>sizeof<T>();
-  for (let j = 0; j < 6; j++) bt6<T>(tmpB + <usize>j * L, 6 * L, src + <usize>j * cs, rs);
-  for (let i = 0; i < 6; i++) bt6<T>(dst + <usize>(i * 6) * xs, xs, tmpB + <usize>(i * 6) * L, L);
-}
-
-// @ts-ignore: decorator
-@inline
-function input_grad_tile<T>(dst: usize, cs: usize, rs: usize, src: usize, xs: usize): void {
-  const L = <usize>sizeof<T>();
-  for (let j = 0; j < 6; j++) b6<T>(tmpB + <usize>j * L, 6 * L, src + <usize>j * xs, 6 * xs);
-  for (let i = 0; i < 6; i++) b6<T>(dst + <usize>i * rs, cs, tmpB + <usize>(i * 6) * L, L);
-}
-
-// @ts-ignore: decorator
-@inline
-function output_tile<T>(dst: usize, cs: usize, rs: usize, src: usize, xs: usize): void {
-  const L = <usize>sizeof<T>();
-  for (let j = 0; j < 6; j++) at6<T>(tmpB + <usize>j * L, 6 * L, src + <usize>j * xs, 6 * xs);
-  for (let r = 0; r < 4; r++) at6<T>(dst + <usize>r * rs, cs, tmpB + <usize>(r * 6) * L, L);
-}
-
-// @ts-ignore: decorator
-@inline
-function output_grad_tile<T>(dst: usize, xs: usize, src: usize, cs: usize, rs: usize): void {
-  const L = <usize>sizeof<T>();
-  for (let j = 0; j < 4; j++) a4<T>(tmpB + <usize>j * L, 4 * L, src + <usize>j * cs, rs);
-  for (let i = 0; i < 6; i++) a4<T>(dst + <usize>(i * 6) * xs, xs, tmpB + <usize>(i * 4) * L, L);
-}
+// ---- filters: one (or four, as vector lanes), columns first, then rows ----
 
 // @ts-ignore: decorator
 @inline
 function filter_tile<T>(dst: usize, xs: usize, src: usize, cs: usize, rs: usize): void {
   const L = <usize>sizeof<T>();
-  for (let j = 0; j < 3; j++) g6<T>(tmpB + <usize>j * L, 3 * L, src + <usize>j * cs, rs);
-  for (let i = 0; i < 6; i++) g6<T>(dst + <usize>(i * 6) * xs, xs, tmpB + <usize>(i * 3) * L, L);
+  for (let j = 0; j < 3; j++) g6_at<T>(tmpB + <usize>j * L, 3 * L, src + <usize>j * cs, rs);
+  for (let i = 0; i < 6; i++) g6_at<T>(dst + <usize>(i * 6) * xs, xs, tmpB + <usize>(i * 3) * L, L);
 }
 
 // @ts-ignore: decorator
 @inline
 function filter_grad_tile<T>(dst: usize, cs: usize, rs: usize, src: usize, xs: usize): void {
   const L = <usize>sizeof<T>();
-  for (let j = 0; j < 6; j++) gt6<T>(tmpB + <usize>j * L, 6 * L, src + <usize>j * xs, 6 * xs);
-  for (let r = 0; r < 3; r++) gt6<T>(dst + <usize>r * rs, cs, tmpB + <usize>(r * 6) * L, L);
-}
-
-/** Byte address of tile t's 6×6 input window in channel c of [N, C, H, W]. */
-// @ts-ignore: decorator
-@inline
-function input_tile_at(x: usize, t: i32, TI: i32, TW: i32, c: i32, C: i32, H: i32, W: i32): usize {
-  const n = t / TI, r = t - n * TI, th = r / TW, tw = r - th * TW;
-  return x + (<usize>(((n * C + c) * H + 4 * th) * W + 4 * tw) << 2);
-}
-
-/** Byte address of tile t's 4×4 output in channel k of the channel-major [C, N, OH, OW]. */
-// @ts-ignore: decorator
-@inline
-function output_tile_at(yc: usize, t: i32, TI: i32, TW: i32, k: i32, N: i32, P: i32, OW: i32): usize {
-  const n = t / TI, r = t - n * TI, th = r / TW, tw = r - th * TW;
-  return yc + (<usize>((k * N + n) * P + 4 * th * OW + 4 * tw) << 2);
-}
-
-/** Rows a, b, c, d of a 4×4 block → its columns, stored `step` bytes apart from dst. */
-// @ts-ignore: decorator
-@inline
-function transpose4(dst: usize, step: usize, a: v128, b: v128, c: v128, d: v128): void {
-  transpose4_to(dst, dst + step, dst + 2 * step, dst + 3 * step, a, b, c, d);
+  for (let j = 0; j < 6; j++) gt6_at<T>(tmpB + <usize>j * L, 6 * L, src + <usize>j * xs, 6 * xs);
+  for (let r = 0; r < 3; r++) gt6_at<T>(dst + <usize>r * rs, cs, tmpB + <usize>(r * 6) * L, L);
 }
 
 /** Rows a, b, c, d of a 4×4 block → its columns, stored at d0 … d3. */
@@ -324,15 +327,19 @@ function add_block(d: usize, ld: i32, rows: i32, cols: i32, s: usize, step: usiz
   }
 }
 
-// ---- 1-D transforms: values at src, src+ss, … → dst, dst+ds, … ----
+// ---- 1-D transforms: values (or those at src, src+ss, …: the _at forms) → dst, dst+ds, … ----
 // Generic over f32 (one tile) and v128 (four tiles): same expression trees.
 
 /** Bᵀ·d, 6 → 6. */
 // @ts-ignore: decorator
 @inline
-function bt6<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
-  const d0 = load<T>(src), d1 = load<T>(src + ss), d2 = load<T>(src + 2 * ss);
-  const d3 = load<T>(src + 3 * ss), d4 = load<T>(src + 4 * ss), d5 = load<T>(src + 5 * ss);
+function bt6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+  bt6<T>(dst, ds, load<T>(src), load<T>(src + ss), load<T>(src + 2 * ss), load<T>(src + 3 * ss), load<T>(src + 4 * ss), load<T>(src + 5 * ss));
+}
+
+// @ts-ignore: decorator
+@inline
+function bt6<T>(dst: usize, ds: usize, d0: T, d1: T, d2: T, d3: T, d4: T, d5: T): void {
   const a = sub<T>(d4, d2), b = sub<T>(d3, d1);
   store<T>(dst, add<T>(sub<T>(mul<T>(d0, 4), mul<T>(d2, 5)), d4));
   store<T>(dst + ds, sub<T>(add<T>(d3, d4), mul<T>(add<T>(d1, d2), 4)));
@@ -345,7 +352,7 @@ function bt6<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
 /** B·v (the transpose of bt6), 6 → 6. */
 // @ts-ignore: decorator
 @inline
-function b6<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+function b6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   const v0 = load<T>(src), v1 = load<T>(src + ss), v2 = load<T>(src + 2 * ss);
   const v3 = load<T>(src + 3 * ss), v4 = load<T>(src + 4 * ss), v5 = load<T>(src + 5 * ss);
   const p = add<T>(v1, v2), q = add<T>(v3, v4);
@@ -360,7 +367,7 @@ function b6<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
 /** Aᵀ·m, 6 → 4. */
 // @ts-ignore: decorator
 @inline
-function at6<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+function at6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   const m0 = load<T>(src), m1 = load<T>(src + ss), m2 = load<T>(src + 2 * ss);
   const m3 = load<T>(src + 3 * ss), m4 = load<T>(src + 4 * ss), m5 = load<T>(src + 5 * ss);
   const p = add<T>(m1, m2), q = sub<T>(m1, m2), r = add<T>(m3, m4), s = sub<T>(m3, m4);
@@ -373,8 +380,13 @@ function at6<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
 /** A·e (the transpose of at6), 4 → 6. */
 // @ts-ignore: decorator
 @inline
-function a4<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
-  const e0 = load<T>(src), e1 = load<T>(src + ss), e2 = load<T>(src + 2 * ss), e3 = load<T>(src + 3 * ss);
+function a4_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+  a4<T>(dst, ds, load<T>(src), load<T>(src + ss), load<T>(src + 2 * ss), load<T>(src + 3 * ss));
+}
+
+// @ts-ignore: decorator
+@inline
+function a4<T>(dst: usize, ds: usize, e0: T, e1: T, e2: T, e3: T): void {
   const p = add<T>(e0, e2), q = add<T>(e1, e3), r = add<T>(e0, mul<T>(e2, 4)), s = add<T>(mul<T>(e1, 2), mul<T>(e3, 8));
   store<T>(dst, e0);
   store<T>(dst + ds, add<T>(p, q));
@@ -387,7 +399,7 @@ function a4<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
 /** G·g, 3 → 6. */
 // @ts-ignore: decorator
 @inline
-function g6<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+function g6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   const g0 = load<T>(src), g1 = load<T>(src + ss), g2 = load<T>(src + 2 * ss);
   const a = add<T>(mul<T>(g0, <f32>(1.0 / 24)), mul<T>(g2, <f32>(1.0 / 6))), b = mul<T>(g1, <f32>(1.0 / 12));
   store<T>(dst, mul<T>(g0, 0.25));
@@ -401,7 +413,7 @@ function g6<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
 /** Gᵀ·u (the transpose of g6), 6 → 3. */
 // @ts-ignore: decorator
 @inline
-function gt6<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+function gt6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   const u0 = load<T>(src), u1 = load<T>(src + ss), u2 = load<T>(src + 2 * ss);
   const u3 = load<T>(src + 3 * ss), u4 = load<T>(src + 4 * ss), u5 = load<T>(src + 5 * ss);
   const p = add<T>(u1, u2), q = add<T>(u3, u4);
