@@ -5,16 +5,16 @@
 // Two layouts: per channel on NCHW ([N, C, P], statistics over N·P) and per
 // feature on [N, F] (statistics over N). `mean`/`invstd` are kept from the
 // training forward for the backward.
-import { sum4, sqdev4, dot_sums4 } from "./reduce";
+import { sum8, sqdev8, dot_sums4 } from "./reduce";
 
 // ---- per channel, x: [N, C, P] ----
 
-/** Sum over n of the P-long runs of channel c, each run summed with sum4: same order in both builds. */
+/** Sum over n of the P-long runs of channel c, each run summed with sum8: same order in both builds. */
 // @ts-ignore: decorator
 @inline
 function channel_sum(x: usize, c: i32, N: i32, C: i32, P: i32): f32 {
   let s: f32 = 0;
-  for (let n = 0; n < N; n++) s += sum4(x + (<usize>((n * C + c) * P) << 2), P);
+  for (let n = 0; n < N; n++) s += sum8(x + (<usize>((n * C + c) * P) << 2), P);
   return s;
 }
 
@@ -48,7 +48,7 @@ export function batchnorm_channels_forward_train(
   for (let c = 0; c < C; c++) {
     const mu: f32 = channel_sum(x, c, N, C, P) / <f32>m;
     let sq: f32 = 0;
-    for (let n = 0; n < N; n++) sq += sqdev4(x + (<usize>((n * C + c) * P) << 2), P, mu);
+    for (let n = 0; n < N; n++) sq += sqdev8(x + (<usize>((n * C + c) * P) << 2), P, mu);
     const varB: f32 = sq / <f32>m;
     const is: f32 = 1 / Mathf.sqrt(varB + eps);
     const o = <usize>c << 2;

@@ -10,7 +10,7 @@
 // [Cout × Cin·9] multiplies it without any transpose. The product comes out
 // channel-major ([Cout × N·P]); one pass turns it into NCHW and adds the bias.
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
-import { sum4, sqdev4, dot_sums4 } from "./reduce";
+import { sum8, sqdev8, dot_sums4, lanes_sum } from "./reduce";
 import { winograd_applies, winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
 
 /**
@@ -84,8 +84,8 @@ export function conv3x3_batchnorm_forward_train(
   for (let c = 0; c < Cout; c++) {
     const o = <usize>c << 2;
     const row = yc + (<usize>(c * NP) << 2);
-    const mu: f32 = sum4(row, NP) / <f32>NP;
-    const sq = sqdev4(row, NP, mu);
+    const mu: f32 = sum8(row, NP) / <f32>NP;
+    const sq = sqdev8(row, NP, mu);
     const is: f32 = 1 / Mathf.sqrt(sq / <f32>NP + eps);
     store<f32>(mean + o, mu);
     store<f32>(invstd + o, is);
@@ -232,8 +232,9 @@ function channel_to_nchw(y: usize, yc: usize, c: i32, N: i32, C: i32, P: i32, sc
 
 /**
  * Σ of channel c of dy [N, C, P], copying it into row c of dyc [C, N·P] unless
- * dyc is 0. When P is a multiple of 4 the sum takes sum4's lane order over the
- * whole row (each run's lanes continue the row's); otherwise it adds run sums.
+ * dyc is 0. When P is a multiple of 4 the sum takes four interleaved partial sums
+ * over the whole row (each run's lanes continue the row's); otherwise it adds
+ * run sums (sum8).
  */
 function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i32): f32 {
   const row = dyc + (<usize>(c * N * P) << 2), copy = dyc != 0;
@@ -242,7 +243,7 @@ function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i
     for (let n = 0; n < N; n++) {
       const s = dy + (<usize>((n * C + c) * P) << 2);
       if (copy) copy_run(row + (<usize>(n * P) << 2), s, P);
-      sum += sum4(s, P);
+      sum += sum8(s, P);
     }
     return sum;
   }
@@ -256,7 +257,7 @@ function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i
         acc = f32x4.add(acc, v);
       }
     }
-    return (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+    return lanes_sum(acc);
   } else {
     let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
     for (let n = 0; n < N; n++) {

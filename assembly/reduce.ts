@@ -1,57 +1,90 @@
-// Reductions in a fixed order: four interleaved partial sums (lane j takes
-// i ≡ j mod 4), combined as (s0+s1)+(s2+s3), then the tail. The scalar build
-// follows the same order, so both builds give bit-identical sums.
+// Reductions in a fixed order, so that both builds give bit-identical sums.
+// sum8 and sqdev8: eight interleaved partial sums (lane j takes i ≡ j mod 8: two
+// f32x4 accumulators, so that the adds do not wait on each other), a last group
+// of four into lanes 0–3, lanes j and j+4 added, then (s0+s1)+(s2+s3), then the
+// tail. dot_sums4: four interleaved partial sums per sum (it has two chains).
+// The scalar build follows the same order.
 
 /** Sum of n floats. */
-export function sum4(p: usize, n: i32): f32 {
-  const n4 = n & ~3;
+export function sum8(p: usize, n: i32): f32 {
+  const n8 = n & ~7, n4 = n & ~3;
   let s: f32 = 0;
   if (ASC_FEATURE_SIMD) {
-    let v = f32x4.splat(0);
-    for (let i = 0; i < n4; i += 4) v = f32x4.add(v, v128.load(p + (<usize>i << 2)));
-    s = (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+    let a = f32x4.splat(0), b = f32x4.splat(0);
+    for (let i = 0; i < n8; i += 8) {
+      const q = p + (<usize>i << 2);
+      a = f32x4.add(a, v128.load(q));
+      b = f32x4.add(b, v128.load(q, 16));
+    }
+    if (n4 > n8) a = f32x4.add(a, v128.load(p + (<usize>n8 << 2)));
+    s = lanes_sum(f32x4.add(a, b));
   } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (let i = 0; i < n4; i += 4) {
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0, s4: f32 = 0, s5: f32 = 0, s6: f32 = 0, s7: f32 = 0;
+    for (let i = 0; i < n8; i += 8) {
       const q = p + (<usize>i << 2);
       s0 += load<f32>(q); s1 += load<f32>(q, 4); s2 += load<f32>(q, 8); s3 += load<f32>(q, 12);
+      s4 += load<f32>(q, 16); s5 += load<f32>(q, 20); s6 += load<f32>(q, 24); s7 += load<f32>(q, 28);
     }
-    s = (s0 + s1) + (s2 + s3);
+    if (n4 > n8) {
+      const q = p + (<usize>n8 << 2);
+      s0 += load<f32>(q); s1 += load<f32>(q, 4); s2 += load<f32>(q, 8); s3 += load<f32>(q, 12);
+    }
+    s = ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7));
   }
   for (let i = n4; i < n; i++) s += load<f32>(p + (<usize>i << 2));
   return s;
 }
 
-/** Sum of (x - mean)² over a run, same lane order as sum4. */
-export function sqdev4(p: usize, n: i32, mean: f32): f32 {
-  const n4 = n & ~3;
+/** Sum of (x - mean)² over a run, same order as sum8. */
+export function sqdev8(p: usize, n: i32, mean: f32): f32 {
+  const n8 = n & ~7, n4 = n & ~3;
   let s: f32 = 0;
   if (ASC_FEATURE_SIMD) {
     const mv = f32x4.splat(mean);
-    let v = f32x4.splat(0);
-    for (let i = 0; i < n4; i += 4) {
-      const d = f32x4.sub(v128.load(p + (<usize>i << 2)), mv);
-      v = f32x4.add(v, f32x4.mul(d, d));
-    }
-    s = (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-  } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (let i = 0; i < n4; i += 4) {
+    let a = f32x4.splat(0), b = f32x4.splat(0);
+    for (let i = 0; i < n8; i += 8) {
       const q = p + (<usize>i << 2);
-      const d0 = load<f32>(q) - mean, d1 = load<f32>(q, 4) - mean, d2 = load<f32>(q, 8) - mean, d3 = load<f32>(q, 12) - mean;
-      s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
+      const d = f32x4.sub(v128.load(q), mv), e = f32x4.sub(v128.load(q, 16), mv);
+      a = f32x4.add(a, f32x4.mul(d, d));
+      b = f32x4.add(b, f32x4.mul(e, e));
     }
-    s = (s0 + s1) + (s2 + s3);
+    if (n4 > n8) {
+      const d = f32x4.sub(v128.load(p + (<usize>n8 << 2)), mv);
+      a = f32x4.add(a, f32x4.mul(d, d));
+    }
+    s = lanes_sum(f32x4.add(a, b));
+  } else {
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0, s4: f32 = 0, s5: f32 = 0, s6: f32 = 0, s7: f32 = 0;
+    for (let i = 0; i < n8; i += 8) {
+      const q = p + (<usize>i << 2);
+      s0 += sq(load<f32>(q) - mean); s1 += sq(load<f32>(q, 4) - mean); s2 += sq(load<f32>(q, 8) - mean); s3 += sq(load<f32>(q, 12) - mean);
+      s4 += sq(load<f32>(q, 16) - mean); s5 += sq(load<f32>(q, 20) - mean); s6 += sq(load<f32>(q, 24) - mean); s7 += sq(load<f32>(q, 28) - mean);
+    }
+    if (n4 > n8) {
+      const q = p + (<usize>n8 << 2);
+      s0 += sq(load<f32>(q) - mean); s1 += sq(load<f32>(q, 4) - mean); s2 += sq(load<f32>(q, 8) - mean); s3 += sq(load<f32>(q, 12) - mean);
+    }
+    s = ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7));
   }
-  for (let i = n4; i < n; i++) {
-    const d = load<f32>(p + (<usize>i << 2)) - mean;
-    s += d * d;
-  }
+  for (let i = n4; i < n; i++) s += sq(load<f32>(p + (<usize>i << 2)) - mean);
   return s;
 }
 
+// @ts-ignore: decorator
+@inline
+function sq(d: f32): f32 {
+  return d * d;
+}
+
+/** (l0 + l1) + (l2 + l3) of a vector's lanes. */
+// @ts-ignore: decorator
+@inline
+export function lanes_sum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
 /**
- * Two sums over a run, same lane order as sum4, added to out[0] and out[1]:
+ * Two sums over a run, four interleaved partial sums each, added to out[0] and out[1]:
  * Σ dy and Σ dy·(x - mean). With copyTo != 0 the run of dy is also copied there.
  */
 // @ts-ignore: decorator
@@ -69,8 +102,8 @@ export function dot_sums4(dy: usize, x: usize, n: i32, mean: f32, out: usize, co
       vs = f32x4.add(vs, g);
       vt = f32x4.add(vt, f32x4.mul(g, f32x4.sub(v128.load(x + o), mv)));
     }
-    s = (f32x4.extract_lane(vs, 0) + f32x4.extract_lane(vs, 1)) + (f32x4.extract_lane(vs, 2) + f32x4.extract_lane(vs, 3));
-    t = (f32x4.extract_lane(vt, 0) + f32x4.extract_lane(vt, 1)) + (f32x4.extract_lane(vt, 2) + f32x4.extract_lane(vt, 3));
+    s = lanes_sum(vs);
+    t = lanes_sum(vt);
   } else {
     let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
     let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
