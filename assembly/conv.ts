@@ -133,19 +133,21 @@ export function conv3x3_batchnorm_backward(
     const xrow = yc + (<usize>(c * NP) << 2);
     const mu = load<f32>(mean + o), is = load<f32>(invstd + o);
     store<f32>(bnSums, 0); store<f32>(bnSums, 0, 4);
-    // one pass: gather the channel's gradient runs into its row, summing as we go
     for (let n = 0; n < N; n++) {
       const r = <usize>(n * P) << 2;
-      dot_sums4(dy + (<usize>((n * Cout + c) * P) << 2), xrow + r, P, mu, bnSums, row + r);
+      dot_sums4(dy + (<usize>((n * Cout + c) * P) << 2), xrow + r, P, mu, bnSums);
     }
     const sdy = load<f32>(bnSums), dg = load<f32>(bnSums, 4) * is;
     store<f32>(dgamma + o, load<f32>(dgamma + o) + dg);
     store<f32>(dbeta + o, load<f32>(dbeta + o) + sdy);
-    // d(conv output) = a·dy + b·yc + k  (γ·σ⁻¹·(dy − Σdy/m − x̂·Σ(dy·x̂)/m))
+    // d(conv output) = a·dy + b·yc + k  (γ·σ⁻¹·(dy − Σdy/m − x̂·Σ(dy·x̂)/m)), gathered into the row
     const a = load<f32>(gamma + o) * is;
     const b = -a * is * dg / m;
     const k = -a * sdy / m - b * mu;
-    affine2_run(row, row, xrow, NP, a, b, k);
+    for (let n = 0; n < N; n++) {
+      const r = <usize>(n * P) << 2;
+      affine2_run(row + r, dy + (<usize>((n * Cout + c) * P) << 2), xrow + r, P, a, b, k);
+    }
     // The conv bias's gradient is Σ of this row, which batch norm makes exactly
     // zero (PyTorch's value is rounding noise): db is left as it is.
   }
@@ -273,7 +275,7 @@ function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i
   }
 }
 
-/** d = a·u + b·v + k over n floats (d may equal u). */
+/** d = a·u + b·v + k over n floats. */
 // @ts-ignore: decorator
 @inline
 function affine2_run(d: usize, u: usize, v: usize, n: i32, a: f32, b: f32, k: f32): void {

@@ -85,11 +85,11 @@ export function lanes_sum(v: v128): f32 {
 
 /**
  * Two sums over a run, four interleaved partial sums each, added to out[0] and out[1]:
- * Σ dy and Σ dy·(x - mean). With copyTo != 0 the run of dy is also copied there.
+ * Σ dy and Σ dy·(x - mean).
  */
 // @ts-ignore: decorator
 @inline
-export function dot_sums4(dy: usize, x: usize, n: i32, mean: f32, out: usize, copyTo: usize = 0): void {
+export function dot_sums4(dy: usize, x: usize, n: i32, mean: f32, out: usize): void {
   const n4 = n & ~3;
   let s: f32 = 0, t: f32 = 0;
   if (ASC_FEATURE_SIMD) {
@@ -98,7 +98,6 @@ export function dot_sums4(dy: usize, x: usize, n: i32, mean: f32, out: usize, co
     for (let i = 0; i < n4; i += 4) {
       const o = <usize>i << 2;
       const g = v128.load(dy + o);
-      if (copyTo) v128.store(copyTo + o, g);
       vs = f32x4.add(vs, g);
       vt = f32x4.add(vt, f32x4.mul(g, f32x4.sub(v128.load(x + o), mv)));
     }
@@ -110,9 +109,6 @@ export function dot_sums4(dy: usize, x: usize, n: i32, mean: f32, out: usize, co
     for (let i = 0; i < n4; i += 4) {
       const o = <usize>i << 2;
       const g0 = load<f32>(dy + o), g1 = load<f32>(dy + o, 4), g2 = load<f32>(dy + o, 8), g3 = load<f32>(dy + o, 12);
-      if (copyTo) {
-        store<f32>(copyTo + o, g0); store<f32>(copyTo + o, g1, 4); store<f32>(copyTo + o, g2, 8); store<f32>(copyTo + o, g3, 12);
-      }
       s0 += g0; s1 += g1; s2 += g2; s3 += g3;
       t0 += g0 * (load<f32>(x + o) - mean); t1 += g1 * (load<f32>(x + o, 4) - mean);
       t2 += g2 * (load<f32>(x + o, 8) - mean); t3 += g3 * (load<f32>(x + o, 12) - mean);
@@ -122,7 +118,6 @@ export function dot_sums4(dy: usize, x: usize, n: i32, mean: f32, out: usize, co
   }
   for (let i = n4; i < n; i++) {
     const g = load<f32>(dy + (<usize>i << 2));
-    if (copyTo) store<f32>(copyTo + (<usize>i << 2), g);
     s += g;
     t += g * (load<f32>(x + (<usize>i << 2)) - mean);
   }

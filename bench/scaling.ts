@@ -3,10 +3,11 @@
 import { runRounds, defaultWorkers } from '../src/study/runner.js';
 import { StudySettings } from '../src/study/settings.js';
 import { table } from './common.js';
+import { DEFAULTS } from '../src/train.js';
 
 export async function benchScaling(opts: { epochs?: number; rounds?: number; log?: (s: string) => void }) {
   const maxWorkers = defaultWorkers();
-  const settings: StudySettings = { models: [2, 4], rounds: opts.rounds ?? 2 * maxWorkers, epochs: opts.epochs ?? 10, pairs: 1000, seed: 0, build: 'simd' };
+  const settings: StudySettings = { models: [2, 4], rounds: opts.rounds ?? 2 * maxWorkers, epochs: opts.epochs ?? DEFAULTS.epochs, pairs: 1000, seed: 0, build: 'simd' };
   const rows: { workers: number; rounds: number; wallSeconds: number; roundsPerMinute: number; speedup: number }[] = [];
   for (let w = 1; w <= maxWorkers; w++) {
     const r = await runRounds(settings, { workers: w });
