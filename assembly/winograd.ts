@@ -1,14 +1,15 @@
 // 3×3 convolution (stride 1, no padding) by Winograd's minimal filtering
 // F(4×4, 3×3) (Lavin & Gray, 2016). Each 4×4 output tile is
-//   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d Bᵀᵀ) ] A
+//   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
 // for its 6×6 input tile d and filter g, so over Cin channels a tile costs 36
 // products per (Cout, Cin) pair instead of 144: the work is 36 matrix
 // multiplies M[ξ] = U[ξ]·V[ξ] of [Cout×Cin]·[Cin×T] over the T tiles, one per
 // point ξ of the 6×6 transformed domain. The backward pass is the transpose of
 // that linear map (dU = dM·Vᵀ, dV = Uᵀ·dM), so it saves as much.
 //
-// Layouts: U [36][Cout][Cin], V and dV [36][Cin][T], M and dM [36][Cout][T];
-// the product is channel-major, yc [Cout][N·OH·OW], as conv.ts expects.
+// Layouts: U [36][Cout][Cin], V and dV [36][Cin][T], M and dM [36][Cout][T],
+// each of the 36 planes padded; the output (and its gradient) is NCHW for a
+// plain convolution or channel-major [Cout][N·OH·OW] for conv.ts's batch norm.
 // Transforms run four tiles to a vector in the SIMD build and one tile at a
 // time in the scalar build, through the same generic code: the same operations
 // in the same order, so both builds give bit-identical results.
