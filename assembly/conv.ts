@@ -9,6 +9,7 @@
 // so each row is built from runs of OW contiguous input floats and the weight
 // [Cout × Cin·9] multiplies it without any transpose. The product comes out
 // channel-major ([Cout × N·P]); one pass turns it into NCHW and adds the bias.
+// A first layer (few inputs) multiplies image by image straight into NCHW.
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 import { sum8, sqdev8, dot_sums4, lanes_sum } from "./reduce";
 import { winograd_applies, winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
@@ -26,7 +27,20 @@ export function conv3x3_forward(
     winograd_product(y, col, x, w, bias, N, Cin, H, W, Cout, true); // straight to NCHW, bias added
     return;
   }
-  const P = (H - 2) * (W - 2);
+  const P = (H - 2) * (W - 2), K = Cin * 9, NP = N * P;
+  if (few_inputs(K)) {
+    // y_n[Cout×P] = [W | bias]·[col_n; 1]: the bias rides as a last weight column
+    const wb = small_block(col, K, NP);
+    im2col_3x3(col, x, N, Cin, H, W);
+    fill_run(col + (<usize>(K * NP) << 2), 1, NP);
+    for (let c = 0; c < Cout; c++) {
+      const d = wb + (<usize>(c * (K + 1)) << 2);
+      memory.copy(d, w + (<usize>(c * K) << 2), <usize>K << 2);
+      store<f32>(d + (<usize>K << 2), load<f32>(bias + (<usize>c << 2)));
+    }
+    for (let n = 0; n < N; n++) gemm(y + (<usize>(n * Cout * P) << 2), wb, col + (<usize>(n * P) << 2), Cout, P, K + 1, K + 1, NP, P, 0);
+    return;
+  }
   conv_product(yc, col, x, w, N, Cin, H, W, Cout);
   for (let c = 0; c < Cout; c++) channel_to_nchw(y, yc, c, N, Cout, P, 1, load<f32>(bias + (<usize>c << 2)));
 }
@@ -43,7 +57,7 @@ export function conv3x3_backward(
 ): void {
   const P = (H - 2) * (W - 2), K = Cin * 9;
   // Winograd, and a first layer's weight gradient, read dy in place: no channel-major copy.
-  const winograd = winograd_applies(Cin, H, W), firstLayer = dx == 0 && small_dw(K, Cout);
+  const winograd = winograd_applies(Cin, H, W), firstLayer = dx == 0 && few_inputs(K);
   for (let c = 0; c < Cout; c++) {
     const g = db + (<usize>c << 2);
     store<f32>(g, load<f32>(g) + nchw_to_channel_sum(winograd || firstLayer ? 0 : dyc, dy, c, N, Cout, P));
@@ -52,10 +66,11 @@ export function conv3x3_backward(
     winograd_product_backward(dx, dw, dy, col, N, Cin, H, W, Cout, true);
   } else if (firstLayer) {
     // dWᵀ[K×Cout] = Σ over images of col_n[K×P] · dy_nᵀ, dy_n = dy[n] as [Cout×P]
+    const dwt = small_block(col, K, N * P);
     for (let n = 0; n < N; n++) {
-      gemm(smallDw, col + (<usize>(n * P) << 2), dy + (<usize>(n * Cout * P) << 2), K, Cout, P, N * P, P, Cout, GEMM_TRANS_B | (n > 0 ? GEMM_ACCUMULATE : 0));
+      gemm(dwt, col + (<usize>(n * P) << 2), dy + (<usize>(n * Cout * P) << 2), K, Cout, P, N * P, P, Cout, GEMM_TRANS_B | (n > 0 ? GEMM_ACCUMULATE : 0));
     }
-    add_small_dw(dw, K, Cout);
+    add_transposed(dw, dwt, K, Cout);
   } else {
     conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout);
   }
@@ -156,32 +171,37 @@ export function conv3x3_batchnorm_backward(
 
 // ---- shared pieces ----
 
-const SMALL_DW = 4096;
-const smallDw = memory.data(SMALL_DW * 4, 16);
-
 /** Floats the `col` workspace of the convolution kernels must hold for these sizes. */
 export function conv3x3_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32): i32 {
   if (winograd_applies(Cin, H, W)) return winograd_workspace(N, Cin, H, W, Cout);
-  return Cin * 9 * N * (H - 2) * (W - 2);
+  const K = Cin * 9, NP = N * (H - 2) * (W - 2);
+  return few_inputs(K) ? (K + 1) * NP + Cout * (K + 1) : K * NP;
 }
 
 /**
- * Few inputs (the first layer: K = 9): the weight gradient is computed as
- * dWᵀ[K×Cout] in smallDw, so that the 16-wide panels run across Cout instead
- * of being mostly padding.
+ * Few inputs (a first layer: K = Cin·9 < 16). The forward then multiplies each
+ * image's columns straight into NCHW, and the weight gradient is computed as
+ * dWᵀ[K×Cout], so that the 16-wide panels run across Cout instead of being
+ * mostly padding. Both use small_block: the workspace after K + 1 column rows.
  */
 // @ts-ignore: decorator
 @inline
-function small_dw(K: i32, Cout: i32): bool {
-  return K < 16 && K * Cout <= SMALL_DW;
+function few_inputs(K: i32): bool {
+  return K < 16;
 }
 
-/** dw[Cout×K] += smallDwᵀ. */
-function add_small_dw(dw: usize, K: i32, Cout: i32): void {
+// @ts-ignore: decorator
+@inline
+function small_block(col: usize, K: i32, NP: i32): usize {
+  return col + (<usize>((K + 1) * NP) << 2);
+}
+
+/** dw[Cout×K] += tᵀ for t: [K×Cout]. */
+function add_transposed(dw: usize, t: usize, K: i32, Cout: i32): void {
   for (let c = 0; c < Cout; c++) {
     for (let kk = 0; kk < K; kk++) {
       const d = dw + (<usize>(c * K + kk) << 2);
-      store<f32>(d, load<f32>(d) + load<f32>(smallDw + (<usize>(kk * Cout + c) << 2)));
+      store<f32>(d, load<f32>(d) + load<f32>(t + (<usize>(kk * Cout + c) << 2)));
     }
   }
 }
@@ -204,9 +224,10 @@ function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: 
     return;
   }
   const NP = N * (H - 2) * (W - 2), K = Cin * 9;
-  if (small_dw(K, Cout)) {
-    gemm(smallDw, col, dyc, K, Cout, NP, NP, NP, Cout, GEMM_TRANS_B);
-    add_small_dw(dw, K, Cout);
+  if (few_inputs(K)) {
+    const dwt = small_block(col, K, NP);
+    gemm(dwt, col, dyc, K, Cout, NP, NP, NP, Cout, GEMM_TRANS_B);
+    add_transposed(dw, dwt, K, Cout);
   } else {
     gemm(dw, dyc, col, Cout, K, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
   }
@@ -291,6 +312,17 @@ function affine2_run(d: usize, u: usize, v: usize, n: i32, a: f32, b: f32, k: f3
     const o = <usize>i << 2;
     store<f32>(d + o, (load<f32>(u + o) * a + load<f32>(v + o) * b) + k);
   }
+}
+
+// @ts-ignore: decorator
+@inline
+function fill_run(dst: usize, v: f32, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vv = f32x4.splat(v);
+    for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), vv);
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), v);
 }
 
 // @ts-ignore: decorator
