@@ -2,8 +2,8 @@
 //
 // Where the output sides are multiples of 4 and the layer is wide enough, the
 // product is computed by Winograd's F(4×4, 3×3) instead (winograd.ts): a
-// quarter of the multiplies, the same channel-major product. `col` is then
-// that algorithm's workspace; conv3x3_workspace says how big it must be.
+// quarter of the multiplies. `col` is the kernels' workspace (the columns, or
+// Winograd's transforms); conv3x3_workspace says how many floats it needs.
 //
 // The column matrix is [Cin·9 × N·OH·OW] (rows (ci,kh,kw), columns (n,oh,ow)),
 // so each row is built from runs of OW contiguous input floats and the weight
@@ -15,7 +15,7 @@ import { sum8, sqdev8, dot_sums4, lanes_sum } from "./reduce";
 import { winograd_applies, winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
 
 /**
- * y: [N, Cout, OH, OW] out; col: [Cin·9, N·OH·OW] out (kept for backward);
+ * y: [N, Cout, OH, OW] out; col: conv3x3_workspace floats out (kept for backward);
  * yc: [Cout, N·OH·OW] scratch; x: [N, Cin, H, W]; w: [Cout, Cin, 3, 3]; bias: [Cout].
  */
 export function conv3x3_forward(
@@ -47,8 +47,8 @@ export function conv3x3_forward(
 
 /**
  * dw: [Cout, Cin, 3, 3] += ; db: [Cout] += ; dx: [N, Cin, H, W] overwritten (skipped when 0);
- * dyc: [Cout, N·P] scratch; dy: [N, Cout, OH, OW]; w: weights; col: from forward
- * (overwritten by the input gradient's columns when dx != 0).
+ * dyc: [Cout, N·P] scratch; dy: [N, Cout, OH, OW]; w: weights; col: from the forward
+ * (overwritten when dx != 0).
  */
 export function conv3x3_backward(
   dx: usize, dw: usize, db: usize, dyc: usize,

@@ -15,7 +15,7 @@ const HELP = `Usage: npm run bench -- [kernels|round|peers|scaling|all] [flags]
 
   kernels   every kernel on the study's shapes, SIMD and scalar  [--reps N] [--filter TEXT]
   round     one round of each model on one core                   [--models 1,2,3,4] [--builds simd,scalar] [--epochs N] [--repeat N]
-  peers     one epoch of models 2 and 4: simdnet vs TensorFlow.js [--epochs N]
+  peers     one epoch of models 2 and 4: simdnet vs TensorFlow.js [--epochs N alternating pairs]
   scaling   rounds per minute of the pool, 1..cores workers       [--epochs N]
   all       all four (the default)
 Each prints a table and writes JSON under bench/results/.`;
