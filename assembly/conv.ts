@@ -11,7 +11,7 @@
 // channel-major ([Cout × N·P]); one pass turns it into NCHW and adds the bias.
 // A first layer (few inputs) multiplies image by image straight into NCHW.
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
-import { sum8, sqdev8, dot_sums4, lanes_sum } from "./reduce";
+import { sum8, sqdev8, dot_sums4 } from "./reduce";
 import { winograd_applies, winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
 
 /**
@@ -112,19 +112,28 @@ export function conv3x3_batchnorm_forward_train(
   }
 }
 
-/** Evaluation forward of conv → batch norm, with the running statistics. */
+/**
+ * Evaluation forward of conv → batch norm, with the running statistics. Batch
+ * norm is then an affine map per channel: it is folded into the convolution's
+ * weights and bias (kept at the end of col), and the plain convolution runs.
+ */
 export function conv3x3_batchnorm_forward_eval(
   y: usize, col: usize, yc: usize,
   x: usize, w: usize, bias: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, eps: f32,
 ): void {
-  const P = (H - 2) * (W - 2);
-  conv_product(yc, col, x, w, N, Cin, H, W, Cout);
+  const K = Cin * 9;
+  const wf = col + (<usize>product_workspace(N, Cin, H, W, Cout) << 2), bf = wf + (<usize>(Cout * K) << 2);
   for (let c = 0; c < Cout; c++) {
     const o = <usize>c << 2;
     const scale = load<f32>(gamma + o) / Mathf.sqrt(load<f32>(runVar + o) + eps);
-    channel_to_nchw(y, yc, c, N, Cout, P, scale, load<f32>(beta + o) + (load<f32>(bias + o) - load<f32>(runMean + o)) * scale);
+    for (let k = 0; k < K; k++) {
+      const q = <usize>(c * K + k) << 2;
+      store<f32>(wf + q, load<f32>(w + q) * scale);
+    }
+    store<f32>(bf + o, load<f32>(beta + o) + (load<f32>(bias + o) - load<f32>(runMean + o)) * scale);
   }
+  conv3x3_forward(y, col, yc, x, wf, bf, N, Cin, H, W, Cout);
 }
 
 const bnSums = memory.data(16, 16);
@@ -173,6 +182,10 @@ export function conv3x3_batchnorm_backward(
 
 /** Floats the `col` workspace of the convolution kernels must hold for these sizes. */
 export function conv3x3_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32): i32 {
+  return product_workspace(N, Cin, H, W, Cout) + Cout * (Cin * 9 + 1); // + batch norm's folded weights and bias
+}
+
+function product_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32): i32 {
   if (winograd_applies(Cin, H, W)) return winograd_workspace(N, Cin, H, W, Cout);
   const K = Cin * 9, NP = N * (H - 2) * (W - 2);
   return few_inputs(K) ? (K + 1) * NP + Cout * (K + 1) : K * NP;
@@ -254,46 +267,17 @@ function channel_to_nchw(y: usize, yc: usize, c: i32, N: i32, C: i32, P: i32, sc
 }
 
 /**
- * Σ of channel c of dy [N, C, P], copying it into row c of dyc [C, N·P] unless
- * dyc is 0. When P is a multiple of 4 the sum takes four interleaved partial sums
- * over the whole row (each run's lanes continue the row's); otherwise it adds
- * run sums (sum8).
+ * Σ of channel c of dy [N, C, P] (each P-long run summed with sum8, the runs in
+ * order), copying the channel into row c of dyc [C, N·P] unless dyc is 0.
  */
 function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i32): f32 {
-  const row = dyc + (<usize>(c * N * P) << 2), copy = dyc != 0;
-  if ((P & 3) != 0) {
-    let sum: f32 = 0;
-    for (let n = 0; n < N; n++) {
-      const s = dy + (<usize>((n * C + c) * P) << 2);
-      if (copy) copy_run(row + (<usize>(n * P) << 2), s, P);
-      sum += sum8(s, P);
-    }
-    return sum;
+  let sum: f32 = 0;
+  for (let n = 0; n < N; n++) {
+    const s = dy + (<usize>((n * C + c) * P) << 2);
+    if (dyc != 0) copy_run(dyc + (<usize>((c * N + n) * P) << 2), s, P);
+    sum += sum8(s, P);
   }
-  if (ASC_FEATURE_SIMD) {
-    let acc = f32x4.splat(0);
-    for (let n = 0; n < N; n++) {
-      const d = row + (<usize>(n * P) << 2), s = dy + (<usize>((n * C + c) * P) << 2);
-      for (let i = 0; i < P; i += 4) {
-        const v = v128.load(s + (<usize>i << 2));
-        if (copy) v128.store(d + (<usize>i << 2), v);
-        acc = f32x4.add(acc, v);
-      }
-    }
-    return lanes_sum(acc);
-  } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (let n = 0; n < N; n++) {
-      const d = row + (<usize>(n * P) << 2), s = dy + (<usize>((n * C + c) * P) << 2);
-      for (let i = 0; i < P; i += 4) {
-        const o = <usize>i << 2;
-        const v0 = load<f32>(s + o), v1 = load<f32>(s + o, 4), v2 = load<f32>(s + o, 8), v3 = load<f32>(s + o, 12);
-        if (copy) { store<f32>(d + o, v0); store<f32>(d + o, v1, 4); store<f32>(d + o, v2, 8); store<f32>(d + o, v3, 12); }
-        s0 += v0; s1 += v1; s2 += v2; s3 += v3;
-      }
-    }
-    return (s0 + s1) + (s2 + s3);
-  }
+  return sum;
 }
 
 /** d = a·u + b·v + k over n floats. */
