@@ -5,18 +5,10 @@
 // Two layouts: per channel on NCHW ([N, C, P], statistics over N·P) and per
 // feature on [N, F] (statistics over N). `mean`/`invstd` are kept from the
 // training forward for the backward.
-import { sum8, sqdev8, dot_sums4 } from "./reduce";
+import { sqdev8, dot_sums4, channel_sum } from "./reduce";
 
 // ---- per channel, x: [N, C, P] ----
 
-/** Sum over n of the P-long runs of channel c, each run summed with sum8: same order in both builds. */
-// @ts-ignore: decorator
-@inline
-function channel_sum(x: usize, c: i32, N: i32, C: i32, P: i32): f32 {
-  let s: f32 = 0;
-  for (let n = 0; n < N; n++) s += sum8(x + (<usize>((n * C + c) * P) << 2), P);
-  return s;
-}
 
 // @ts-ignore: decorator
 @inline

@@ -11,7 +11,7 @@
 // channel-major ([Cout × N·P]); one pass turns it into NCHW and adds the bias.
 // A first layer (few inputs) multiplies image by image straight into NCHW.
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
-import { sum8, sqdev8, dot_sums4 } from "./reduce";
+import { sum8, sqdev8, dot_sums4, channel_sum } from "./reduce";
 import { winograd_applies, winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
 
 /**
@@ -56,15 +56,14 @@ export function conv3x3_backward(
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
 ): void {
   const P = (H - 2) * (W - 2), K = Cin * 9;
-  // Winograd, and a first layer's weight gradient, read dy in place: no channel-major copy.
-  const winograd = winograd_applies(Cin, H, W), firstLayer = dx == 0 && few_inputs(K);
   for (let c = 0; c < Cout; c++) {
     const g = db + (<usize>c << 2);
-    store<f32>(g, load<f32>(g) + nchw_to_channel_sum(winograd || firstLayer ? 0 : dyc, dy, c, N, Cout, P));
+    store<f32>(g, load<f32>(g) + channel_sum(dy, c, N, Cout, P));
   }
-  if (winograd) {
+  // Winograd, and a first layer's weight gradient, read dy in place; the rest take it channel-major.
+  if (winograd_applies(Cin, H, W)) {
     winograd_product_backward(dx, dw, dy, col, N, Cin, H, W, Cout, true);
-  } else if (firstLayer) {
+  } else if (dx == 0 && few_inputs(K)) {
     // dWᵀ[K×Cout] = Σ over images of col_n[K×P] · dy_nᵀ, dy_n = dy[n] as [Cout×P]
     const dwt = small_block(col, K, N * P);
     for (let n = 0; n < N; n++) {
@@ -72,6 +71,9 @@ export function conv3x3_backward(
     }
     add_transposed(dw, dwt, K, Cout);
   } else {
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < Cout; c++) copy_run(dyc + (<usize>((c * N + n) * P) << 2), dy + (<usize>((n * Cout + c) * P) << 2), P);
+    }
     conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout);
   }
 }
@@ -264,20 +266,6 @@ function channel_to_nchw(y: usize, yc: usize, c: i32, N: i32, C: i32, P: i32, sc
     }
     for (; p < P; p++) store<f32>(d + (<usize>p << 2), load<f32>(s + (<usize>p << 2)) * scale + shift);
   }
-}
-
-/**
- * Σ of channel c of dy [N, C, P] (each P-long run summed with sum8, the runs in
- * order), copying the channel into row c of dyc [C, N·P] unless dyc is 0.
- */
-function nchw_to_channel_sum(dyc: usize, dy: usize, c: i32, N: i32, C: i32, P: i32): f32 {
-  let sum: f32 = 0;
-  for (let n = 0; n < N; n++) {
-    const s = dy + (<usize>((n * C + c) * P) << 2);
-    if (dyc != 0) copy_run(dyc + (<usize>((c * N + n) * P) << 2), s, P);
-    sum += sum8(s, P);
-  }
-  return sum;
 }
 
 /** d = a·u + b·v + k over n floats. */

@@ -70,6 +70,13 @@ export function sqdev8(p: usize, n: i32, mean: f32): f32 {
   return s;
 }
 
+/** Sum of channel c of x: [N, C, P]: its P-long runs each summed with sum8, in order. */
+export function channel_sum(x: usize, c: i32, N: i32, C: i32, P: i32): f32 {
+  let s: f32 = 0;
+  for (let n = 0; n < N; n++) s += sum8(x + (<usize>((n * C + c) * P) << 2), P);
+  return s;
+}
+
 // @ts-ignore: decorator
 @inline
 function sq(d: f32): f32 {

@@ -81,13 +81,13 @@ export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: 
 /**
  * dw: [Cout, Cin, 3, 3] += ; dx: [N, Cin, H, W] overwritten (skipped when 0);
  * dy: the product's gradient, laid out as winograd_product's y; ws: from
- * winograd_product (V is overwritten by dV when dx != 0).
+ * winograd_product with the same sizes and layout (V, U and the tile tables;
+ * V is overwritten by dV when dx != 0).
  */
 export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, nchw: bool): void {
   const T = N * ((H - 2) >> 2) * ((W - 2) >> 2), P = (H - 2) * (W - 2);
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2);
-  tile_tables(tin, tout, N, Cin, H, W, nchw ? Cout * P : P);
   output_grad_transform(dM, dy, tout, T, Cout, nchw ? P : N * P, W - 2);
   for (let xi: usize = 0; xi < 36; xi++) gemm(dU + xi * us, dM + xi * ms, V + xi * vs, Cout, Cin, T, T, T, Cin, GEMM_TRANS_B);
   filter_grad_transform(dw, dU, Cout, Cin);
