@@ -49,6 +49,8 @@ export const GEMM_ACCUMULATE = 4;
 
 const ALIGN = 64;
 const PAGE = 65536;
+/** wasm32 addresses 2³² bytes (65536 pages). */
+export const MEMORY_LIMIT = 2 ** 32;
 
 /** One instance of a kernel build with its memory planner. */
 export class Kernels {
@@ -135,10 +137,21 @@ export class Kernels {
   private allocBytes(bytes: number): number {
     if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`cannot allocate ${bytes} bytes`);
     const ptr = this.top;
-    this.top = align(ptr + bytes);
+    const top = align(ptr + bytes);
+    const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+    if (top > MEMORY_LIMIT) {
+      throw new RangeError(`simdnet: the buffers planned so far need ${gib(top)} GiB, more than WebAssembly's ${gib(MEMORY_LIMIT)} GiB memory limit: use a smaller batch`);
+    }
     const have = this.k.memory.buffer.byteLength;
-    if (this.top > have) this.k.memory.grow(Math.ceil((this.top - have) / PAGE));
-    this.f32.fill(0, ptr >> 2, (ptr + bytes) >> 2);
+    if (top > have) {
+      try {
+        this.k.memory.grow(Math.ceil((top - have) / PAGE));
+      } catch (e) {
+        throw new RangeError(`simdnet: cannot grow the kernel memory to ${gib(top)} GiB (${(e as Error).message}): use a smaller batch`);
+      }
+    }
+    this.top = top; // only once the memory is there: a refused plan changes nothing
+    this.f32.fill(0, ptr >>> 2, (ptr + bytes) >>> 2);
     return ptr;
   }
 
@@ -155,12 +168,12 @@ export class Kernels {
 
   /** A copy of n floats at byte offset ptr. */
   read(ptr: number, n: number): Float32Array {
-    return this.f32.slice(ptr >> 2, (ptr >> 2) + n);
+    return this.f32.slice(ptr >>> 2, (ptr >>> 2) + n);
   }
 
   /** Writes values at byte offset ptr. */
   write(ptr: number, values: ArrayLike<number>): void {
-    this.f32.set(values, ptr >> 2);
+    this.f32.set(values, ptr >>> 2);
   }
 }
 

@@ -80,7 +80,7 @@ export class Net {
   buffer(name: string, shape: number[], initial: number): NamedBuffer {
     const size = shape.reduce((a, b) => a * b, 1);
     const b = { name, shape, size, initial, ptr: this.k.alloc(size) };
-    this.k.f32.fill(initial, b.ptr >> 2, (b.ptr >> 2) + size);
+    this.k.f32.fill(initial, b.ptr >>> 2, (b.ptr >>> 2) + size);
     this.buffers.push(b);
     return b;
   }
@@ -97,7 +97,7 @@ export class Net {
       p.offset = off;
       p.ptr = b.params + off * 4;
       p.grad = b.grads + off * 4;
-      const base = p.ptr >> 2;
+      const base = p.ptr >>> 2;
       for (let i = 0; i < p.size; i++) f[base + i] = 'bound' in p.init ? rng.uniform(-p.init.bound, p.init.bound) : p.init.fill;
       off += p.size;
     }
@@ -142,7 +142,7 @@ export class Net {
   }
 
   zeroGrads(): void {
-    const s = this.block.grads >> 2;
+    const s = this.block.grads >>> 2;
     this.k.f32.fill(0, s, s + this.block.count);
   }
 

@@ -1,4 +1,4 @@
-// The four networks of the study (../shared/STUDY.md), built from the layers.
+// The four networks of the study (docs/STUDY.md), built from the layers.
 //
 //   trunk T:  conv1 1→32 → [bn1] → relu+pool → conv2 32→64 → [bn2] → relu+pool → 256
 //   head H:   concat(T(d0), T(d1)) 512 → fc1 256 → [bn1] → relu → fc2 128 → [bn2] → relu → fc3 64 → [bn3] → relu → out 1
@@ -118,17 +118,26 @@ export class PairModel {
     if (input.length !== n * 2 * IMAGE) throw new Error(`input has ${input.length} floats, expected ${n}×2×14×14 = ${n * 2 * IMAGE}`);
     if (classes && classes.length !== 2 * n) throw new Error(`classes has ${classes.length} entries, expected ${2 * n} (two per pair)`);
     if (!classes && this.digit) throw new Error(`model ${this.id} needs the digit classes`);
+    for (let b = 0; b < n; b++) {
+      if (!(target[b] >= 0 && target[b] <= 1)) throw new Error(`target[${b}] is ${target[b]}: targets are 1 (first digit larger) or 0`);
+    }
+    if (classes) {
+      for (let j = 0; j < 2 * n; j++) {
+        const c = classes[j];
+        if (!Number.isInteger(c) || c < 0 || c >= DIGIT_CLASSES) throw new Error(`classes[${j}] is ${c}: digit classes are integers 0 … 9`);
+      }
+    }
     const f = this.k.f32, i32 = this.k.i32;
     for (let b = 0; b < n; b++) {
       for (const w of [0, 1] as const) {
         const src = (b * 2 + w) * IMAGE;
-        const dst = (this.inputPtr(n, w) >> 2) + b * IMAGE;
+        const dst = (this.inputPtr(n, w) >>> 2) + b * IMAGE;
         for (let j = 0; j < IMAGE; j++) f[dst + j] = input[src + j];
       }
-      f[(this.targets >> 2) + b] = target[b];
+      f[(this.targets >>> 2) + b] = target[b];
       if (classes) {
-        i32[(this.classes >> 2) + b] = classes[2 * b];
-        i32[(this.classes >> 2) + n + b] = classes[2 * b + 1];
+        i32[(this.classes >>> 2) + b] = classes[2 * b];
+        i32[(this.classes >>> 2) + n + b] = classes[2 * b + 1];
       }
     }
     return n;
@@ -137,7 +146,13 @@ export class PairModel {
   /** Training-mode forwards so far (batch norm's num_batches_tracked). */
   trainForwards = 0;
 
+  /** Throws unless 1 ≤ n ≤ batch: the buffers are planned for `batch` pairs, and a larger n would overwrite what follows them. */
+  private checkCount(n: number): void {
+    if (!Number.isInteger(n) || n < 1 || n > this.batch) throw new RangeError(`model ${this.id}: a batch of ${n} pairs; this model holds 1 … ${this.batch}`);
+  }
+
   forward(n: number, train: boolean): void {
+    this.checkCount(n);
     if (train) this.trainForwards++;
     if (this.id === 1) {
       this.trunks[0].forward(n, train);
@@ -151,6 +166,7 @@ export class PairModel {
 
   /** Loss of the last forward (targets and classes as set), writing the logits' gradients. */
   lossAndGrad(n: number): LossParts {
+    this.checkCount(n);
     const k = this.k.k;
     const bce = k.bce_with_logits(this.logits.grad, this.logits.ptr, this.targets, n, 1);
     if (!this.digitLogits) return { loss: bce, bce, ce0: NaN, ce1: NaN };
@@ -162,6 +178,7 @@ export class PairModel {
 
   /** Backward from the logits' gradients; parameter gradients accumulate. */
   backward(n: number): void {
+    this.checkCount(n);
     this.head.backward(n); // ends in PairConcat: overwrites the trunk output's gradient
     this.digit?.backward(2 * n); // adds into it
     if (this.id === 1) {

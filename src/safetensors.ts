@@ -35,7 +35,7 @@ export function encodeSafetensors(tensors: Map<string, TensorEntry>, metadata: R
   return out;
 }
 
-/** Decodes a safetensors buffer; throws a clear error on anything malformed. */
+/** Decodes a safetensors buffer; throws an Error naming `source` and the tensor at fault on anything malformed. */
 export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): { tensors: Map<string, TensorEntry>; metadata: Record<string, string> } {
   const fail = (why: string): never => {
     throw new Error(`${source}: not a valid safetensors file (${why})`);
@@ -43,29 +43,50 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   if (bytes.length < 8) fail('shorter than its 8-byte header length');
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (n > bytes.length - 8) fail(`header of ${n} bytes in a file of ${bytes.length}`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch {
     return fail('header is not JSON');
   }
+  if (!isObject(header)) return fail('header is not a JSON object');
   const base = 8 + n;
   const tensors = new Map<string, TensorEntry>();
+  const spans: { name: string; b0: number; b1: number }[] = [];
   let metadata: Record<string, string> = {};
+  const count = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
   for (const [name, h] of Object.entries(header)) {
     if (name === '__metadata__') {
-      metadata = h as unknown as Record<string, string>;
+      if (!isObject(h) || !Object.values(h).every((v) => typeof v === 'string')) fail('__metadata__ is not an object of strings');
+      metadata = h as Record<string, string>;
       continue;
     }
-    const size = h.shape.reduce((a, b) => a * b, 1);
-    const [b0, b1] = h.data_offsets ?? [];
-    const width = h.dtype === 'F32' ? 4 : h.dtype === 'I64' ? 8 : fail(`${name}: dtype ${h.dtype} is not supported (F32, I64)`);
-    if (!(b0 >= 0 && b1 - b0 === size * width && base + b1 <= bytes.length)) fail(`${name}: data offsets [${b0}, ${b1}] do not fit shape [${h.shape}] or the file`);
+    const at = `tensor "${name}"`;
+    if (!isObject(h)) return fail(`${at} is not an object`);
+    const { dtype, shape, data_offsets: off } = h;
+    if (typeof dtype !== 'string') return fail(`${at} has no dtype`);
+    const width = dtype === 'F32' ? 4 : dtype === 'I64' ? 8 : fail(`${at}: dtype ${dtype} is not supported (F32, I64)`);
+    if (!Array.isArray(shape) || !shape.every(count)) return fail(`${at}: shape ${JSON.stringify(shape)} is not a list of sizes`);
+    if (!Array.isArray(off) || off.length !== 2 || !off.every(count) || off[0] > off[1]) return fail(`${at}: data_offsets ${JSON.stringify(off)} is not [begin, end]`);
+    const [b0, b1] = off as [number, number];
+    const size = shape.reduce((a: number, b: number) => a * b, 1);
+    if (b1 - b0 !== size * width) return fail(`${at}: data_offsets [${b0}, ${b1}] hold ${b1 - b0} bytes, shape [${shape}] of ${dtype} needs ${size * width}`);
+    if (base + b1 > bytes.length) return fail(`${at}: data_offsets [${b0}, ${b1}] run past the end of the file`);
+    spans.push({ name, b0, b1 });
     const copy = new Uint8Array(bytes.subarray(base + b0, base + b1)); // a copy: Buffer.slice would share memory
     const data = width === 4 ? new Float32Array(copy.buffer) : new BigInt64Array(copy.buffer);
-    tensors.set(name, { dtype: h.dtype as TensorEntry['dtype'], shape: h.shape, data });
+    tensors.set(name, { dtype: dtype as TensorEntry['dtype'], shape: shape as number[], data });
+  }
+  spans.sort((a, b) => a.b0 - b.b0 || a.b1 - b.b1);
+  for (let i = 1; i < spans.length; i++) {
+    const p = spans[i - 1], q = spans[i];
+    if (q.b0 < p.b1) fail(`tensor "${q.name}" [${q.b0}, ${q.b1}] overlaps tensor "${p.name}" [${p.b0}, ${p.b1}]`);
   }
   return { tensors, metadata };
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 /** A network's parameters and batch-norm buffers (with num_batches_tracked), as PyTorch's state_dict names them. */

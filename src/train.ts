@@ -74,8 +74,8 @@ function place(k: Kernels, s: PairSet): PlacedSet {
   const p = { n: s.n, x0: k.alloc(s.x0.length), x1: k.alloc(s.x1.length), c0: k.alloc(s.n), c1: k.alloc(s.n), target: k.alloc(s.n) };
   k.write(p.x0, s.x0);
   k.write(p.x1, s.x1);
-  k.i32.set(s.c0, p.c0 >> 2);
-  k.i32.set(s.c1, p.c1 >> 2);
+  k.i32.set(s.c0, p.c0 >>> 2);
+  k.i32.set(s.c1, p.c1 >>> 2);
   k.write(p.target, s.target);
   return p;
 }
@@ -83,22 +83,22 @@ function place(k: Kernels, s: PairSet): PlacedSet {
 /** Copies pairs order[from .. from+n) of a placed set into the model's batch buffers (no allocation). */
 function loadBatch(k: Kernels, model: PairModel, set: PlacedSet, order: Int32Array | null, from: number, n: number): void {
   const f = k.f32, i = k.i32;
-  const d0 = model.inputPtr(n, 0) >> 2, d1 = model.inputPtr(n, 1) >> 2;
-  const t = model.targets >> 2, c = model.classes >> 2;
+  const d0 = model.inputPtr(n, 0) >>> 2, d1 = model.inputPtr(n, 1) >>> 2;
+  const t = model.targets >>> 2, c = model.classes >>> 2;
   for (let b = 0; b < n; b++) {
     const p = order ? order[from + b] : from + b;
-    const s0 = (set.x0 >> 2) + p * IMAGE, s1 = (set.x1 >> 2) + p * IMAGE;
+    const s0 = (set.x0 >>> 2) + p * IMAGE, s1 = (set.x1 >>> 2) + p * IMAGE;
     f.copyWithin(d0 + b * IMAGE, s0, s0 + IMAGE);
     f.copyWithin(d1 + b * IMAGE, s1, s1 + IMAGE);
-    f[t + b] = f[(set.target >> 2) + p];
-    i[c + b] = i[(set.c0 >> 2) + p];
-    i[c + n + b] = i[(set.c1 >> 2) + p];
+    f[t + b] = f[(set.target >>> 2) + p];
+    i[c + b] = i[(set.c0 >>> 2) + p];
+    i[c + n + b] = i[(set.c1 >>> 2) + p];
   }
 }
 
 /** Pairs right in the last forward: logit > 0 predicts "first larger". */
 function pairsRight(k: Kernels, model: PairModel, n: number): number {
-  const f = k.f32, z = model.logits.ptr >> 2, t = model.targets >> 2;
+  const f = k.f32, z = model.logits.ptr >>> 2, t = model.targets >>> 2;
   let right = 0;
   for (let b = 0; b < n; b++) if ((f[z + b] > 0 ? 1 : 0) === f[t + b]) right++;
   return right;
@@ -106,7 +106,7 @@ function pairsRight(k: Kernels, model: PairModel, n: number): number {
 
 /** Digits whose largest logit is their class, in the last forward (2n digits). */
 function digitsRight(k: Kernels, model: PairModel, n: number): number {
-  const f = k.f32, i = k.i32, z = model.digitLogits!.ptr >> 2, c = model.classes >> 2;
+  const f = k.f32, i = k.i32, z = model.digitLogits!.ptr >>> 2, c = model.classes >>> 2;
   let right = 0;
   for (let d = 0; d < 2 * n; d++) {
     let best = 0;

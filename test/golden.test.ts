@@ -1,4 +1,4 @@
-// Every model against PyTorch 1.13's numbers (../shared/golden, see its README):
+// Every model against PyTorch 1.13's numbers (test/fixtures/golden, see its README):
 // loss, logits, trunk outputs, every gradient, batch-norm statistics, one Adam
 // step, evaluation mode, and the loss over five Adam steps.
 import { readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ interface Golden {
   loss_trajectory: { values: number[] };
 }
 
-const goldenDir = new URL('../../shared/golden/', import.meta.url);
+const goldenDir = new URL('./fixtures/golden/', import.meta.url);
 const load = (m: ModelId): Golden => JSON.parse(readFileSync(new URL(`golden_model${m}.json`, goldenDir), 'utf8'));
 const floats = (l: Named[]) => l.filter((b) => Array.isArray(b.values));
 

@@ -1,6 +1,6 @@
 // The networks as a whole: every parameter's gradient against finite
 // differences, training behaviour, batch-norm modes, data, and safetensors.
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +152,98 @@ describe('safetensors', () => {
     const m2 = new PairModel(k, 2, 4, 1);
     await expect(m2.load(join(dir, 'm.safetensors'))).rejects.toThrow(/does not fit this model/);
     k.release(mark);
+  });
+});
+
+describe('the library refuses what it cannot compute', () => {
+  it('a batch count outside 1 … batch throws before any kernel runs, and the weights stay as they were', () => {
+    const mark = k.mark();
+    for (const id of [2, 4] as ModelId[]) {
+      const m = new PairModel(k, id, 4, 1);
+      const batch = batchOf(1, 4);
+      m.setBatch(batch.input, batch.target, batch.classes);
+      const before = m.net.names().map((n) => m.net.read(n));
+      for (const n of [0, -1, 5, 2.5, NaN]) {
+        expect(() => m.forward(n, true), `model ${id} n=${n}`).toThrow(/batch of .* pairs; this model holds 1 … 4/);
+        expect(() => m.forwardBackward(n)).toThrow(RangeError);
+        expect(() => m.trainStep(n)).toThrow(RangeError);
+      }
+      expect(m.net.names().map((n) => m.net.read(n))).toEqual(before);
+      expect(m.trainStep(4).loss).toBeGreaterThan(0); // still usable
+    }
+    k.release(mark);
+  });
+
+  it('setBatch rejects digit classes outside 0 … 9, non-integer classes and targets that are not 0 or 1', () => {
+    const mark = k.mark();
+    const m = new PairModel(k, 3, 2, 1);
+    const { input, target, classes } = batchOf(1, 2);
+    for (const bad of [10, -1, 2.5, NaN]) {
+      const c = Array.from(classes);
+      c[3] = bad;
+      expect(() => m.setBatch(input, target, c)).toThrow(/classes\[3\] is .*: digit classes are integers 0 … 9/);
+    }
+    expect(() => m.setBatch(input, [0, 2], classes)).toThrow(/target\[1\] is 2/);
+    expect(m.setBatch(input, target, classes)).toBe(2);
+    k.release(mark);
+  });
+
+  it('a batch too big for wasm memory says so with the limit, at once, and the kernels stay usable', () => {
+    const mark = k.mark();
+    const t0 = performance.now();
+    expect(() => new PairModel(k, 2, 3_000_000, 0)).toThrow(/more than WebAssembly's 4\.00 GiB memory limit: use a smaller batch/);
+    expect(performance.now() - t0).toBeLessThan(10_000); // no training, no multi-GiB fill before the refusal
+    k.release(mark);
+    const m = new PairModel(k, 2, 2, 0);
+    const { input, target } = batchOf(1, 2);
+    m.setBatch(input, target);
+    expect(Number.isFinite(m.trainStep(2).loss)).toBe(true);
+    k.release(mark);
+  });
+
+  it('safetensors: malformed headers and overlapping data get an Error naming the file and the tensor', () => {
+    const file = (header: unknown, dataBytes = 16) => {
+      const json = new TextEncoder().encode(JSON.stringify(header));
+      const out = new Uint8Array(8 + json.length + dataBytes);
+      new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+      out.set(json, 8);
+      return out;
+    };
+    const t = (off: [number, number], shape = [2]) => ({ dtype: 'F32', shape, data_offsets: off });
+    const bad: [unknown, RegExp][] = [
+      [[1, 2], /header is not a JSON object/],
+      [null, /header is not a JSON object/],
+      [{ w: 3 }, /tensor "w" is not an object/],
+      [{ w: { shape: [2], data_offsets: [0, 8] } }, /tensor "w" has no dtype/],
+      [{ w: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, /tensor "w": dtype F16 is not supported/],
+      [{ w: { dtype: 'F32', shape: 'x', data_offsets: [0, 8] } }, /tensor "w": shape "x" is not a list of sizes/],
+      [{ w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, /tensor "w": shape \[-2\]/],
+      [{ w: { dtype: 'F32', shape: [2] } }, /tensor "w": data_offsets undefined is not \[begin, end\]/],
+      [{ w: t([8, 0]) }, /tensor "w": data_offsets \[8,0\] is not \[begin, end\]/],
+      [{ w: t([0, 12]) }, /tensor "w": data_offsets \[0, 12\] hold 12 bytes, shape \[2\] of F32 needs 8/],
+      [{ w: t([16, 24]) }, /tensor "w": data_offsets \[16, 24\] run past the end/],
+      [{ a: t([0, 8]), b: t([4, 12]) }, /tensor "b" \[4, 12\] overlaps tensor "a" \[0, 8\]/],
+      [{ __metadata__: { a: 1 } }, /__metadata__ is not an object of strings/],
+    ];
+    for (const [header, message] of bad) {
+      expect(() => decodeSafetensors(file(header), 'w.safetensors'), JSON.stringify(header)).toThrow(message);
+      expect(() => decodeSafetensors(file(header), 'w.safetensors')).toThrow(/^w\.safetensors: not a valid safetensors file/);
+    }
+    const ok = decodeSafetensors(file({ a: t([0, 8]), b: t([8, 16]), __metadata__: { x: 'y' } }), 'w.safetensors');
+    expect([...ok.tensors.keys()]).toEqual(['a', 'b']);
+  });
+
+  it('an atomic write that fails names the real path, not its temporary file, and keeps the old file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simdnet-'));
+    const path = join(dir, 'w.safetensors');
+    writeFileSync(path, 'old');
+    symlinkSync('/dev/full', `${path}.${process.pid}.tmp`); // the temporary file lands on a full device
+    const mark = k.mark();
+    const m = new PairModel(k, 2, 2, 0);
+    const err = await m.save(path).then(() => null, (e: Error) => e);
+    k.release(mark);
+    expect(err?.message).toBe(`cannot write ${path}: ENOSPC (no space left on device)`);
+    expect(readFileSync(path, 'utf8')).toBe('old');
   });
 });
 

@@ -1,33 +1,36 @@
 #!/usr/bin/env node
-// `npm run experiment`: the study of ../shared/STUDY.md on a worker per core,
+// `npm run experiment`: the study of docs/STUDY.md on a worker per core,
 // ending with Table 1 and Figure 1 in the output folder. `--help` for flags.
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { resolveBuild, Build } from '../kernels.js';
 import { ModelId } from '../models.js';
-import { StudySettings, STUDY_DEFAULTS, checkSettings } from '../study/settings.js';
-import { runStudy, defaultWorkers, StudyProgress } from '../study/runner.js';
-import { startLog, appendRound, readLog } from '../study/log.js';
-import { writeReport, machineInfo } from '../report/report.js';
+import { StudySettings, RoundRecord, STUDY_DEFAULTS, checkSettings } from '../study/settings.js';
+import { runStudy, defaultWorkers, memoryWorkerLimit, checkCapacity, StudyProgress, WORKER_BYTES } from '../study/runner.js';
+import { StudyLog, LogWriteError } from '../study/log.js';
+import { writeReport, machineInfo, softwareInfo } from '../report/report.js';
 
 const HELP = `Usage: npm run experiment -- [flags]
 
 Runs the study of STUDY.md: every round of every model, in parallel, then
-writes results.json, table.md, table.csv, figure.svg, figure.png and report.md.
+writes results.json, table.md, table.csv, figure.svg/.png (test accuracy),
+figure2.svg/.png (training loss, digit accuracy) and report.md.
 
   --models 1,2,3,4   models to run (default: all four)
   --rounds N         rounds per model (default 100); round r uses seed base+r
   --epochs N         epochs per round (default 60)
   --pairs N          training and test pairs per round (default 1000)
-  --seed N           base seed (default 0)
-  --workers N        worker threads (default: available cores, here ${defaultWorkers()})
+  --seed N           base seed (default 0), at most 2^32 − rounds
+  --workers N        worker threads (default: available cores, here ${defaultWorkers()};
+                     never more than rounds to run or than free memory holds)
   --build B          simd or scalar (default: simd where the runtime validates it)
   --out DIR          output folder (default: a new folder under results/)
   --resume DIR       continue a stopped study in DIR with its own settings
   -h, --help         this text
 
-Each finished round is appended to DIR/rounds.jsonl at once; Ctrl-C stops
-cleanly and keeps it, and --resume DIR runs only the missing rounds.`;
+Each finished round is appended to DIR/rounds.jsonl at once; Ctrl-C or
+SIGTERM stops cleanly and keeps it, and --resume DIR runs only the missing
+rounds. One process writes a study folder at a time (DIR/study.lock).`;
 
 class UsageError extends Error {}
 
@@ -35,6 +38,21 @@ function positiveInt(flag: string, v: string | undefined, fallback: number, min 
   if (v === undefined) return fallback;
   if (!/^\d+$/.test(v.trim()) || Number(v) < min) throw new UsageError(`--${flag}: expected ${min === 0 ? 'a non-negative' : 'a positive'} integer, got "${v}"`);
   return Number(v);
+}
+
+const STRING_FLAGS = ['models', 'rounds', 'epochs', 'pairs', 'seed', 'workers', 'build', 'out', 'resume'];
+
+/** `--rounds -1` as `--rounds=-1`, so that a negative number reaches our own check instead of parseArgs's "ambiguous". */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i], next = argv[i + 1];
+    if (flag.startsWith('--') && STRING_FLAGS.includes(flag.slice(2)) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${flag}=${next}`);
+      i++;
+    } else out.push(flag);
+  }
+  return out;
 }
 
 function parseModels(v: string | undefined): ModelId[] {
@@ -79,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       strict: true,
       options: {
         models: { type: 'string' }, rounds: { type: 'string' }, epochs: { type: 'string' }, pairs: { type: 'string' },
@@ -94,22 +112,22 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const workers = positiveInt('workers', values.workers, defaultWorkers());
+  const requested = positiveInt('workers', values.workers, defaultWorkers());
   let settings: StudySettings, dir: string;
-  let done: Awaited<ReturnType<typeof readLog>>['rounds'] = [];
+  let done: RoundRecord[] = [];
+  let log: StudyLog;
   if (values.resume !== undefined) {
     const clash = (['models', 'rounds', 'epochs', 'pairs', 'seed', 'build', 'out'] as const).filter((f) => values[f] !== undefined);
     if (clash.length) throw new UsageError(`--resume continues a study with the settings it was started with: drop --${clash.join(', --')}`);
     dir = values.resume;
-    const log = readLog(dir);
+    log = StudyLog.resume(dir); // locks, reads, and checks the folder is writable before any work
     settings = log.settings;
-    done = log.rounds;
-    for (const p of log.problems) console.error(`warning: ${p}`);
+    done = log.previous!.rounds;
+    for (const p of log.previous!.problems) console.error(`warning: ${p}`);
     console.error(`resuming ${dir}: ${done.length} rounds already finished`);
   } else {
-    let build: Build;
     if (values.build !== undefined && values.build !== 'simd' && values.build !== 'scalar') throw new UsageError(`--build: simd or scalar, got "${values.build}"`);
-    build = await resolveBuild((values.build as Build | undefined) ?? 'auto');
+    const build = await resolveBuild((values.build as Build | undefined) ?? 'auto');
     settings = {
       models: parseModels(values.models),
       rounds: positiveInt('rounds', values.rounds, STUDY_DEFAULTS.rounds),
@@ -120,17 +138,22 @@ async function main(argv: string[]): Promise<number> {
     };
     try {
       checkSettings(settings);
+      checkCapacity(settings);
     } catch (e) {
       throw new UsageError(`--${(e as Error).message}`);
     }
     dir = values.out ?? join('results', new Date().toISOString().replace(/[:.]/g, '-'));
-    try {
-      startLog(dir, settings);
-    } catch (e) {
-      throw new UsageError(`--${(e as Error).message}`);
-    }
+    log = StudyLog.create(dir, settings);
   }
   const s = settings;
+  const total = s.models.length * s.rounds;
+  // No more workers than rounds to run, nor than the free memory holds.
+  const remaining = Math.max(1, total - done.length), fit = memoryWorkerLimit();
+  const workers = Math.min(requested, remaining, fit);
+  if (workers < requested) {
+    console.error(`--workers ${requested}: using ${workers} (${workers === remaining ? `${remaining} rounds to run` : `free memory holds ${fit} at about ${WORKER_BYTES >> 20} MB each`})`);
+  }
+  log.startSession(workers);
   console.error(`study: models ${s.models.join(',')}, ${s.rounds} rounds, ${s.epochs} epochs, ${s.pairs} pairs, seed ${s.seed}, ${s.build} build, ${workers} workers -> ${dir}`);
 
   const controller = new AbortController();
@@ -144,28 +167,49 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
   const progress = progressPrinter();
-  const result = await runStudy(settings, {
-    workers,
-    done,
-    signal: controller.signal,
-    onRound: (r) => {
-      appendRound(dir, r);
-      if (r.diverged) console.error(`\nmodel ${r.model} round ${r.round} diverged at epoch ${r.diverged.epoch} (loss ${r.diverged.loss}): reported, not averaged`);
-    },
-    onProgress: (p) => progress.update(p),
-    onFailure: (f) => console.error(`\nmodel ${f.model} round ${f.round} failed${f.retrying ? ', retrying once' : ' twice, reported'}: ${f.error}`),
-  });
+  const safe = () => `the rounds already logged in ${dir}/rounds.jsonl are safe; when the disk has room, continue with: npm run experiment -- --resume ${dir}`;
+  let result;
+  try {
+    result = await runStudy(settings, {
+      workers,
+      done,
+      signal: controller.signal,
+      onRound: (r) => {
+        log.append(r);
+        if (r.diverged) console.error(`\nmodel ${r.model} round ${r.round} diverged at epoch ${r.diverged.epoch} (loss ${r.diverged.loss}): reported, not averaged`);
+      },
+      onProgress: (p) => progress.update(p),
+      onFailure: (f) => console.error(`\nmodel ${f.model} round ${f.round} failed${f.retrying ? ', retrying once' : ' twice, reported'}: ${f.error}`),
+    });
+  } catch (e) {
+    progress.end();
+    if (e instanceof LogWriteError) {
+      console.error(`experiment: ${e.message}; study stopped: ${safe()}`);
+      log.close();
+      return 1;
+    }
+    throw e;
+  }
   progress.end();
+  const sessions = log.allSessions();
+  log.close();
 
-  const complete = !result.aborted && result.rounds.length === s.models.length * s.rounds;
-  const table = await writeReport(dir, {
-    settings, machine: machineInfo(s.build, workers), wallSeconds: result.wallSeconds, complete,
-    aggregates: result.aggregates, failures: result.failures, rounds: result.rounds,
-  });
+  const complete = !result.aborted && result.rounds.length === total;
+  let table: string;
+  try {
+    table = await writeReport(dir, {
+      settings, machine: machineInfo(s.build, workers), software: softwareInfo(),
+      wallSeconds: sessions.reduce((t, x) => t + x.wallSeconds, 0), sessions, complete,
+      aggregates: result.aggregates, failures: result.failures, rounds: result.rounds,
+    });
+  } catch (e) {
+    console.error(`experiment: the report could not be written (${(e as Error).message}); ${safe()}`);
+    return 1;
+  }
   console.log(table);
-  console.log(`\nwall time ${formatTime(result.wallSeconds)}; report in ${dir}/ (report.md, table.md, table.csv, figure.png, figure.svg, results.json)`);
+  console.log(`\nwall time ${formatTime(result.wallSeconds)}; report in ${dir}/ (report.md, table.md, table.csv, figure.png, figure2.png, results.json)`);
   if (result.aborted) {
-    console.error(`stopped: ${result.rounds.length}/${s.models.length * s.rounds} rounds kept; continue with: npm run experiment -- --resume ${dir}`);
+    console.error(`stopped: ${result.rounds.length}/${total} rounds kept; continue with: npm run experiment -- --resume ${dir}`);
     return 130;
   }
   if (result.failures.length) {

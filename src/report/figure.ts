@@ -1,42 +1,79 @@
-// Figure 1: test accuracy per epoch, mean line and ±1 std band per model.
-// Vega-Lite compiles the chart, Vega renders it to SVG, resvg rasterises it.
-// The three are imported when a figure is drawn, not when simdnet is: a
-// program that only trains never loads them (resvg is a native addon).
+// The report's figures: per-epoch curves, a mean line and a ±1 std band per
+// model. Vega-Lite compiles the chart, Vega renders it to SVG, resvg (as pure
+// wasm, with the DejaVu Sans font shipped by npm) rasterises it, so the PNG
+// needs no native addon and no system fonts. The three are imported when a
+// figure is drawn, not when simdnet is: a program that only trains never
+// loads them.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ModelAggregate } from '../study/aggregate.js';
+import type { ModelAggregate, EpochStat } from '../study/aggregate.js';
 
-export function figureSpec(aggs: ModelAggregate[], title: string): TopLevelSpec {
+/** One panel: a curve per model, from `pick` (models for which it is undefined are left out). */
+export interface Panel {
+  title: string;
+  yTitle: string;
+  /** Percent (×100) or as is. */
+  percent: boolean;
+  pick: (a: ModelAggregate) => EpochStat[] | undefined;
+}
+
+export const FIGURE1: Panel[] = [{ title: '', yTitle: 'test accuracy [%]', percent: true, pick: (a) => a.perEpoch }];
+export const FIGURE2: Panel[] = [
+  { title: 'training loss', yTitle: 'mean training loss', percent: false, pick: (a) => a.perEpochTrainLoss },
+  { title: 'test digit accuracy (models 3 and 4)', yTitle: 'test digit accuracy [%]', percent: true, pick: (a) => a.perEpochDigitAccuracy },
+];
+
+function panelSpec(aggs: ModelAggregate[], p: Panel, width: number) {
+  const k = p.percent ? 100 : 1;
   const values = aggs.flatMap((a) =>
-    a.perEpoch.map((e) => {
+    (p.pick(a) ?? []).map((e) => {
       const sd = Number.isFinite(e.std) ? e.std : 0;
-      return { model: `model ${a.model}: ${a.name}`, epoch: e.epoch, mean: 100 * e.mean, lo: 100 * (e.mean - sd), hi: 100 * (e.mean + sd) };
+      return { model: `model ${a.model}: ${a.name}`, epoch: e.epoch, mean: k * e.mean, lo: k * (e.mean - sd), hi: k * (e.mean + sd) };
     }),
   );
   const color = { field: 'model', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelFontSize: 12, labelLimit: 0, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } } as const;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title,
-    width: 640,
+    ...(p.title ? { title: p.title } : {}),
+    width,
     height: 400,
-    background: 'white',
     data: { values },
     encoding: { x: { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { nice: false }, axis: { format: 'd', tickMinStep: 1 } } },
     layer: [
-      {
-        mark: { type: 'area', opacity: 0.18 },
-        encoding: { y: { field: 'lo', type: 'quantitative', title: 'test accuracy [%]', scale: { zero: false } }, y2: { field: 'hi' }, color },
-      },
+      { mark: { type: 'area', opacity: 0.18 }, encoding: { y: { field: 'lo', type: 'quantitative', title: p.yTitle, scale: { zero: false } }, y2: { field: 'hi' }, color } },
       { mark: { type: 'line', strokeWidth: 2 }, encoding: { y: { field: 'mean', type: 'quantitative' }, color } },
     ],
   };
 }
 
-export async function renderFigure(aggs: ModelAggregate[], title: string): Promise<{ svg: string; png: Uint8Array }> {
-  const [vega, { compile }, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
-  const spec = compile(figureSpec(aggs, title)).spec;
+/** A figure of one or more panels side by side; panels no model has are dropped. */
+export function figureSpec(aggs: ModelAggregate[], title: string, panels: Panel[] = FIGURE1): TopLevelSpec {
+  const shown = panels.filter((p) => aggs.some((a) => (p.pick(a) ?? []).length));
+  const head = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', title, background: 'white' };
+  if (shown.length <= 1) return { ...head, ...panelSpec(aggs, shown[0] ?? panels[0], 640) } as TopLevelSpec;
+  return { ...head, hconcat: shown.map((p) => panelSpec(aggs, p, 440)) } as TopLevelSpec;
+}
+
+let resvg: Promise<typeof import('@resvg/resvg-wasm') & { font: Uint8Array }> | null = null;
+
+/** resvg's wasm and the font, loaded once per process. */
+function loadResvg() {
+  resvg ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const mod = await import('@resvg/resvg-wasm');
+    await mod.initWasm(await readFile(require.resolve('@resvg/resvg-wasm/index_bg.wasm')));
+    const font = new Uint8Array(await readFile(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')));
+    return { ...mod, font };
+  })();
+  return resvg;
+}
+
+export async function renderFigure(aggs: ModelAggregate[], title: string, panels: Panel[] = FIGURE1): Promise<{ svg: string; png: Uint8Array }> {
+  const [vega, { compile }, r] = await Promise.all([import('vega'), import('vega-lite'), loadResvg()]);
+  const spec = compile(figureSpec(aggs, title, panels)).spec;
   const view = new vega.View(vega.parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
-  const png = new Resvg(svg, { background: 'white', font: { loadSystemFonts: true } }).render().asPng();
+  const png = new r.Resvg(svg, { background: 'white', font: { fontBuffers: [r.font], defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' } }).render().asPng();
   return { svg, png };
 }

@@ -1,7 +1,7 @@
 // Per-model aggregates of a study: Table 1 and Figure 1 of the report.
 import { ModelId, MODEL_NAMES } from '../models.js';
 import { mean, std, welch } from './stats.js';
-import type { RoundRecord } from './worker.js';
+import type { RoundRecord } from './settings.js';
 
 export interface ModelAggregate {
   model: ModelId;
@@ -20,9 +20,22 @@ export interface ModelAggregate {
   normalisedTimePercent: number;
   /** Welch's t-test of final test accuracy against model 1 (NaN for model 1 itself). */
   pValueVsModel1: number;
-  /** Test accuracy at every epoch over the rounds. */
-  perEpoch: { epoch: number; mean: number; std: number }[];
+  /** Test accuracy at every epoch over the rounds (Figure 1). */
+  perEpoch: EpochStat[];
+  /** Mean training loss at every epoch over the rounds (Figure 2). */
+  perEpochTrainLoss: EpochStat[];
+  /** Test digit accuracy at every epoch (models 3 and 4; Figure 2). */
+  perEpochDigitAccuracy?: EpochStat[];
 }
+
+/** Mean and standard deviation (n − 1) over the rounds at one epoch. */
+export interface EpochStat {
+  epoch: number;
+  mean: number;
+  std: number;
+}
+
+type EpochField = 'testAccuracy' | 'trainLoss' | 'testDigitAccuracy';
 
 export function aggregate(models: ModelId[], rounds: RoundRecord[]): ModelAggregate[] {
   const byModel = new Map(models.map((m) => [m, rounds.filter((r) => r.model === m)]));
@@ -34,8 +47,8 @@ export function aggregate(models: ModelId[], rounds: RoundRecord[]): ModelAggreg
     const good = ok(m);
     const all = byModel.get(m)!;
     const epochs = Math.max(0, ...good.map((r) => r.records.length));
-    const perEpoch = Array.from({ length: epochs }, (_, e) => {
-      const xs = good.filter((r) => r.records.length > e).map((r) => r.records[e].testAccuracy);
+    const curve = (f: EpochField): EpochStat[] => Array.from({ length: epochs }, (_, e) => {
+      const xs = good.filter((r) => r.records.length > e && r.records[e][f] !== undefined).map((r) => r.records[e][f]!);
       return { epoch: e + 1, mean: mean(xs), std: std(xs) };
     });
     const last = (f: (r: RoundRecord['records'][number]) => number | undefined) => {
@@ -56,7 +69,9 @@ export function aggregate(models: ModelId[], rounds: RoundRecord[]): ModelAggreg
       averageRoundSeconds: avg,
       normalisedTimePercent: (100 * avg) / baseAvg,
       pValueVsModel1: m === base ? NaN : welch(finals(m), finals(base)).p,
-      perEpoch,
+      perEpoch: curve('testAccuracy'),
+      perEpochTrainLoss: curve('trainLoss'),
+      ...(Number.isNaN(digit.mean) ? {} : { perEpochDigitAccuracy: curve('testDigitAccuracy') }),
     };
   });
 }

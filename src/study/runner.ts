@@ -2,11 +2,11 @@
 // worker loading the wasm and the digits once. Results are keyed by (model,
 // round), never by finishing order, so the numbers do not depend on the number
 // of workers.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { Piscina } from 'piscina';
 import { ModelId } from '../models.js';
-import { StudySettings, checkSettings } from './settings.js';
-import type { RoundRecord, RoundTask } from './worker.js';
+import { StudySettings, RoundRecord, RoundTask, checkSettings, roundTask } from './settings.js';
 import { aggregate, ModelAggregate } from './aggregate.js';
 
 export type { RoundRecord, RoundTask };
@@ -30,7 +30,11 @@ export interface RunOptions {
   workers?: number;
   /** Rounds already finished (a resumed study): not run again. */
   done?: RoundRecord[];
-  /** Each finished round, as soon as it finishes (the command line appends it to the log). */
+  /**
+   * Each finished round, as soon as it finishes (the command line appends it
+   * to the log). If it throws, the study stops: the pool is destroyed and
+   * runRounds rejects with that error; the round counts as not done.
+   */
   onRound?: (r: RoundRecord) => void;
   onProgress?: (p: StudyProgress) => void;
   /** A round failed; `retrying` tells whether it will be tried once more. */
@@ -59,8 +63,30 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
+/** What one worker thread holds at most: the wasm memory of a round, the digits, V8 (measured ≈ 95 MB). */
+export const WORKER_BYTES = 128 * 2 ** 20;
+
+/** The most workers the free memory allows (at least one). */
+export function memoryWorkerLimit(): number {
+  return Math.max(1, Math.floor(freemem() / WORKER_BYTES));
+}
+
+/** Bytes the coordinator keeps per round of `epochs` epochs (its records and task), estimated generously. */
+const roundBytes = (epochs: number) => 1024 + 256 * epochs;
+
+/** Refuses, up front, a study whose results would not fit in this process's heap. */
+export function checkCapacity(s: StudySettings): void {
+  const need = s.models.length * s.rounds * roundBytes(s.epochs);
+  const limit = getHeapStatistics().heap_size_limit / 2;
+  if (need > limit) {
+    const most = Math.floor(limit / (s.models.length * roundBytes(s.epochs)));
+    throw new Error(`rounds: ${s.rounds} rounds of ${s.models.length} models would need about ${(need / 2 ** 30).toFixed(1)} GiB for their results, more than this process can hold (${(limit / 2 ** 30).toFixed(1)} GiB); at most ${most} rounds with these settings`);
+  }
+}
+
 export async function runRounds(settings: StudySettings, opts: RunOptions = {}): Promise<RunResult> {
   checkSettings(settings);
+  checkCapacity(settings);
   const workers = opts.workers ?? defaultWorkers();
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers: must be a positive integer, got ${workers}`);
   const key = (m: number, r: number) => `${m}:${r}`;
@@ -72,7 +98,7 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
   for (let round = 0; round < settings.rounds; round++) {
     for (const model of settings.models) {
       if (!results.has(key(model, round))) {
-        todo.push({ model, round, seed: settings.seed + round, epochs: settings.epochs, pairs: settings.pairs, build: settings.build });
+        todo.push(roundTask(settings, model, round));
       }
     }
   }
@@ -92,13 +118,16 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
   };
   progress();
 
+  // No more threads than rounds to run, nor than the free memory holds.
+  const threads = Math.max(1, Math.min(workers, todo.length, memoryWorkerLimit()));
   const failures: RoundFailure[] = [];
   let aborted = opts.signal?.aborted ?? false;
+  let stopError: unknown = null;
   if (todo.length && !aborted) {
     const pool = new Piscina({
       filename: (opts.workerFile ?? defaultWorkerFile()).toString(),
-      minThreads: Math.min(workers, todo.length),
-      maxThreads: workers,
+      minThreads: threads,
+      maxThreads: threads,
       idleTimeout: 60_000,
     });
     // A worker answering a task that was cancelled on abort makes the pool emit
@@ -114,15 +143,9 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const runOne = async (task: RoundTask): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
+        let r: RoundRecord;
         try {
-          const r: RoundRecord = await pool.run(task);
-          results.set(key(r.model, r.round), r);
-          perModel.get(r.model)!.done++;
-          done++;
-          finishedHere++;
-          opts.onRound?.(r);
-          progress();
-          return;
+          r = await pool.run(task);
         } catch (e) {
           if (aborted) return;
           const error = e instanceof Error ? e.message : String(e);
@@ -132,7 +155,24 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
             failures.push({ model: task.model, round: task.round, error });
             return;
           }
+          continue;
         }
+        if (aborted) return;
+        // Outside the round's try: a round that trained but could not be kept
+        // (a full disk) stops the study rather than being trained again.
+        try {
+          opts.onRound?.(r);
+        } catch (e) {
+          stopError ??= e;
+          onAbort();
+          return;
+        }
+        results.set(key(r.model, r.round), r);
+        perModel.get(r.model)!.done++;
+        done++;
+        finishedHere++;
+        progress();
+        return;
       }
     };
     // One task in flight per worker, taken in order: the pool's own queue would
@@ -143,14 +183,15 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
       while (next < todo.length && !aborted) await runOne(todo[next++]);
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(workers, todo.length) }, slot));
+      await Promise.all(Array.from({ length: threads }, slot));
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       await pool.destroy();
     }
   }
+  if (stopError) throw stopError;
   const rounds = [...results.values()].sort((a, b) => a.model - b.model || a.round - b.round);
-  return { rounds, failures, aborted, wallSeconds: (performance.now() - start) / 1000, workers };
+  return { rounds, failures, aborted, wallSeconds: (performance.now() - start) / 1000, workers: threads };
 }
 
 export interface StudyResult extends RunResult {

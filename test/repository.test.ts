@@ -1,0 +1,45 @@
+// The repository as a newcomer's clone sees it: self-contained, built only
+// when stale, figures without native addons, types checked by the test command.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = new URL('..', import.meta.url).pathname;
+
+describe('the repository', () => {
+  it('stands alone: no tracked file reads or links ../shared', async () => {
+    const { stdout } = await run('git', ['ls-files', '-z'], { cwd: root, maxBuffer: 1 << 24 });
+    const files = stdout.split('\0').filter(Boolean);
+    expect(files.length).toBeGreaterThan(50);
+    const needle = ['..', 'shared'].join('/'); // spelled apart so that this file does not match itself
+    const outside = files.filter((f) => readFileSync(join(root, f), 'latin1').includes(needle));
+    expect(outside).toEqual([]);
+  });
+
+  it('builds nothing when nothing changed', async () => {
+    const { stderr } = await run('node', ['scripts/build.mjs'], { cwd: root });
+    expect(stderr).toBe('');
+  });
+
+  it('the test command checks the types of src, test and bench', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(pkg.scripts.test).toMatch(/npm run typecheck &&/);
+    expect(pkg.scripts.typecheck).toBe('tsc --noEmit -p tsconfig.json');
+    const ts = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
+    expect(ts.include).toEqual(['src', 'test', 'bench']);
+  });
+
+  it('the report, PNG figures included, is written with native addons disabled', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'simdnet-')), 'out');
+    await run('node', ['--no-addons', 'dist/cli/experiment.js', '--models', '3', '--rounds', '2', '--epochs', '1', '--pairs', '10', '--out', dir], { cwd: root });
+    for (const f of ['figure.png', 'figure2.png']) {
+      const png = readFileSync(join(dir, f));
+      expect(png.subarray(1, 4).toString(), f).toBe('PNG');
+      expect(png.length).toBeGreaterThan(10_000); // text and curves drawn, not an empty canvas
+    }
+  });
+});
