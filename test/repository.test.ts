@@ -11,7 +11,7 @@ const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 
 describe('the repository', () => {
-  it('stands alone: no tracked file reads or links ../shared', async () => {
+  it('stands alone: no tracked file reads or links the sibling shared folder', async () => {
     const { stdout } = await run('git', ['ls-files', '-z'], { cwd: root, maxBuffer: 1 << 24 });
     const files = stdout.split('\0').filter(Boolean);
     expect(files.length).toBeGreaterThan(50);
