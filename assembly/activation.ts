@@ -82,3 +82,92 @@ export function pair_concat_backward(dt0: usize, dt1: usize, dh: usize, B: i32, 
     memory.copy(dt1 + <usize>b * fb, dh + <usize>(2 * b + 1) * fb, fb);
   }
 }
+
+// ---- more activations, elementwise; dx may equal dy, y may equal x ----
+// Plain scalar loops with AssemblyScript's own Mathf (software exp), so both
+// builds give the same bits.
+
+/** y = x if x > 0, else slope·x. */
+export function leaky_relu_forward(y: usize, x: usize, n: i32, slope: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2, v = load<f32>(x + o);
+    store<f32>(y + o, v > 0 ? v : v * slope);
+  }
+}
+
+/** dx = dy where x > 0, slope·dy elsewhere (x: the forward's input). */
+export function leaky_relu_backward(dx: usize, dy: usize, x: usize, n: i32, slope: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2, g = load<f32>(dy + o);
+    store<f32>(dx + o, load<f32>(x + o) > 0 ? g : g * slope);
+  }
+}
+
+/** y = 1 / (1 + e^−x), stable for any x. */
+export function sigmoid_forward(y: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2, v = load<f32>(x + o);
+    const e = Mathf.exp(-Mathf.abs(v));
+    store<f32>(y + o, v >= 0 ? 1 / (1 + e) : e / (1 + e));
+  }
+}
+
+/** dx = dy·y·(1 − y) (y: the forward's output). */
+export function sigmoid_backward(dx: usize, dy: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2, s = load<f32>(y + o);
+    store<f32>(dx + o, load<f32>(dy + o) * (s * (1 - s)));
+  }
+}
+
+/** y = tanh(x). */
+export function tanh_forward(y: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, Mathf.tanh(load<f32>(x + o)));
+  }
+}
+
+/** dx = dy·(1 − y²) (y: the forward's output). */
+export function tanh_backward(dx: usize, dy: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2, t = load<f32>(y + o);
+    store<f32>(dx + o, load<f32>(dy + o) * (1 - t * t));
+  }
+}
+
+/**
+ * Inverted dropout: mask[i] = 0 with probability p, else 1/(1 − p), from a
+ * counter-based hash of (seed, i): the same mask in any runtime and build,
+ * whatever else ran before. y = x·mask.
+ */
+export function dropout_forward(y: usize, mask: usize, x: usize, n: i32, p: f32, seed: u32): void {
+  const keep: f32 = 1 / (1 - p);
+  const threshold = <u32>(<f64>p * 4294967296.0);
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const m: f32 = hash32(seed, <u32>i) < threshold ? 0 : keep;
+    store<f32>(mask + o, m);
+    store<f32>(y + o, load<f32>(x + o) * m);
+  }
+}
+
+/** dx = dy·mask. */
+export function dropout_backward(dx: usize, dy: usize, mask: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(dy + o) * load<f32>(mask + o));
+  }
+}
+
+/** A 32-bit hash of (seed, i) (murmur3's finaliser over a splitmix-style mix). */
+// @ts-ignore: decorator
+@inline
+function hash32(seed: u32, i: u32): u32 {
+  let h = seed * 0x9e3779b1 ^ (i + 0x632be5ab) * 0x85ebca77;
+  h ^= h >> 16;
+  h *= 0x21f0aaad;
+  h ^= h >> 15;
+  h *= 0x735a2d97;
+  return h ^ (h >> 15);
+}

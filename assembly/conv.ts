@@ -255,7 +255,7 @@ function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: 
 /** y[n, c, :] = yc[c, n·P : (n+1)·P]·scale + shift for every n. */
 // @ts-ignore: decorator
 @inline
-function channel_to_nchw(y: usize, yc: usize, c: i32, N: i32, C: i32, P: i32, scale: f32, shift: f32): void {
+export function channel_to_nchw(y: usize, yc: usize, c: i32, N: i32, C: i32, P: i32, scale: f32, shift: f32): void {
   for (let n = 0; n < N; n++) {
     const s = yc + (<usize>((c * N + n) * P) << 2);
     const d = y + (<usize>((n * C + c) * P) << 2);
@@ -288,7 +288,7 @@ function affine2_run(d: usize, u: usize, v: usize, n: i32, a: f32, b: f32, k: f3
 
 // @ts-ignore: decorator
 @inline
-function fill_run(dst: usize, v: f32, n: i32): void {
+export function fill_run(dst: usize, v: f32, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vv = f32x4.splat(v);
@@ -299,7 +299,7 @@ function fill_run(dst: usize, v: f32, n: i32): void {
 
 // @ts-ignore: decorator
 @inline
-function copy_run(dst: usize, src: usize, n: i32): void {
+export function copy_run(dst: usize, src: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
@@ -309,7 +309,7 @@ function copy_run(dst: usize, src: usize, n: i32): void {
 
 // @ts-ignore: decorator
 @inline
-function add_run(dst: usize, src: usize, n: i32): void {
+export function add_run(dst: usize, src: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     for (; i + 4 <= n; i += 4) {

@@ -41,3 +41,20 @@ export function softmax_cross_entropy(dz: usize, z: usize, labels: usize, N: i32
   }
   return total / <f64>N;
 }
+
+/**
+ * Mean squared error, mean over all N·F values. dz: [N, F] out = scale ·
+ * ∂(mean loss)/∂z; z, t: [N, F]. Returns the mean loss.
+ */
+export function mse_loss(dz: usize, z: usize, t: usize, N: i32, F: i32, scale: f32): f64 {
+  const n = N * F;
+  let total: f64 = 0;
+  const g = 2 * <f64>scale / <f64>n;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const d = <f64>load<f32>(z + o) - <f64>load<f32>(t + o);
+    total += d * d;
+    store<f32>(dz + o, <f32>(d * g));
+  }
+  return total / <f64>n;
+}

@@ -6,6 +6,10 @@
 // When the output width is even, windows come in "units" of two side by side:
 // one 16-byte load covers a unit's top (or bottom) row. The SIMD path takes two
 // units (four windows) per step, crossing row boundaries freely.
+//
+// Below them, the general layers: max and average pooling over k×k windows with
+// stride s, and global average pooling.
+import { sum8 } from "./reduce";
 
 /**
  * y: [R, H/2, W/2] out; idx: [R, H/2, W/2] i32 out (0..3 within the window);
@@ -101,4 +105,109 @@ function backward_window(dx: usize, dy: usize, y: usize, idx: usize, w: i32, OW:
   store<f32>(d0, select<f32>(g, 0, k == 1), 4);
   store<f32>(d1, select<f32>(g, 0, k == 2));
   store<f32>(d1, select<f32>(g, 0, k == 3), 4);
+}
+
+// ---- general pooling: k×k windows with stride s, no padding ----
+// Plain loops: a max is exact and an average sums its window in one fixed
+// order, so both builds agree bit for bit.
+
+/**
+ * y: [R, OH, OW] out, the max of each KH×KW window (stride S) of x: [R, H, W];
+ * idx: [R, OH, OW] i32 out, the winning input offset within its plane (first max
+ * in scan order, as PyTorch). R = N·C; OH = (H − KH)/S + 1.
+ */
+export function maxpool2d_forward(y: usize, idx: usize, x: usize, R: i32, H: i32, W: i32, KH: i32, KW: i32, S: i32, OH: i32, OW: i32): void {
+  let o: usize = 0;
+  for (let r = 0; r < R; r++) {
+    const plane = x + (<usize>(r * H * W) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, o += 4) {
+        let best = oh * S * W + ow * S;
+        let m = load<f32>(plane + (<usize>best << 2));
+        for (let kh = 0; kh < KH; kh++) {
+          for (let kw = 0; kw < KW; kw++) {
+            const at = (oh * S + kh) * W + ow * S + kw;
+            const v = load<f32>(plane + (<usize>at << 2));
+            if (v > m || v != v) { // NaN propagates, as in PyTorch
+              m = v;
+              best = at;
+              if (v != v) break;
+            }
+          }
+        }
+        store<f32>(y + o, m);
+        store<i32>(idx + o, best);
+      }
+    }
+  }
+}
+
+/** dx: [R, H, W] overwritten: each dy routed to its window's max (overlapping windows add). */
+export function maxpool2d_backward(dx: usize, dy: usize, idx: usize, R: i32, H: i32, W: i32, OH: i32, OW: i32): void {
+  memory.fill(dx, 0, <usize>(R * H * W) << 2);
+  let o: usize = 0;
+  for (let r = 0; r < R; r++) {
+    const plane = dx + (<usize>(r * H * W) << 2);
+    for (let q = 0; q < OH * OW; q++, o += 4) {
+      const p = plane + (<usize>load<i32>(idx + o) << 2);
+      store<f32>(p, load<f32>(p) + load<f32>(dy + o));
+    }
+  }
+}
+
+/** y: [R, OH, OW] out, the mean of each KH×KW window (stride S) of x: [R, H, W]. */
+export function avgpool2d_forward(y: usize, x: usize, R: i32, H: i32, W: i32, KH: i32, KW: i32, S: i32, OH: i32, OW: i32): void {
+  const inv: f32 = 1 / <f32>(KH * KW);
+  let o: usize = 0;
+  for (let r = 0; r < R; r++) {
+    const plane = x + (<usize>(r * H * W) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, o += 4) {
+        let s: f32 = 0;
+        for (let kh = 0; kh < KH; kh++) {
+          const row = plane + (<usize>((oh * S + kh) * W + ow * S) << 2);
+          for (let kw = 0; kw < KW; kw++) s += load<f32>(row + (<usize>kw << 2));
+        }
+        store<f32>(y + o, s * inv);
+      }
+    }
+  }
+}
+
+/** dx: [R, H, W] overwritten: each dy spread evenly over its window (overlapping windows add). */
+export function avgpool2d_backward(dx: usize, dy: usize, R: i32, H: i32, W: i32, KH: i32, KW: i32, S: i32, OH: i32, OW: i32): void {
+  memory.fill(dx, 0, <usize>(R * H * W) << 2);
+  const inv: f32 = 1 / <f32>(KH * KW);
+  let o: usize = 0;
+  for (let r = 0; r < R; r++) {
+    const plane = dx + (<usize>(r * H * W) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, o += 4) {
+        const g = load<f32>(dy + o) * inv;
+        for (let kh = 0; kh < KH; kh++) {
+          const row = plane + (<usize>((oh * S + kh) * W + ow * S) << 2);
+          for (let kw = 0; kw < KW; kw++) {
+            const p = row + (<usize>kw << 2);
+            store<f32>(p, load<f32>(p) + g);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** y: [R] out, the mean of each plane of x: [R, P] (summed with sum8, the same order in both builds). */
+export function global_avgpool_forward(y: usize, x: usize, R: i32, P: i32): void {
+  const inv: f32 = 1 / <f32>P;
+  for (let r = 0; r < R; r++) store<f32>(y + (<usize>r << 2), sum8(x + (<usize>(r * P) << 2), P) * inv);
+}
+
+/** dx: [R, P] overwritten with dy[r] / P everywhere in plane r. */
+export function global_avgpool_backward(dx: usize, dy: usize, R: i32, P: i32): void {
+  const inv: f32 = 1 / <f32>P;
+  for (let r = 0; r < R; r++) {
+    const g = load<f32>(dy + (<usize>r << 2)) * inv;
+    const d = dx + (<usize>(r * P) << 2);
+    for (let p = 0; p < P; p++) store<f32>(d + (<usize>p << 2), g);
+  }
 }

@@ -1,7 +1,7 @@
 // `npm run bench -- kernels`: every kernel, forward and backward, on the study's
 // shapes (a batch of 100 pairs: 200 digits through a shared trunk, 100 rows
 // through the comparison head), SIMD and scalar builds side by side.
-import { Kernels, loadKernels, GEMM_TRANS_A, GEMM_TRANS_B } from '../src/kernels.js';
+import { Kernels, loadKernels } from '../src/kernels.js';
 import { Rng } from '../src/prng.js';
 import { table, timeIt } from './common.js';
 
@@ -20,6 +20,9 @@ function rand(k: Kernels, n: number, seed = 1): number {
   for (let i = 0; i < n; i++) f[(p >> 2) + i] = r.uniform(-1, 1);
   return p;
 }
+
+// gemm's flags are assembly/'s constants (the same in both builds); read once from a SIMD instance.
+const { GEMM_TRANS_A, GEMM_TRANS_B } = await loadKernels('simd');
 
 function gemmCase(name: string, M: number, N: number, K: number, flags: number): Case {
   const tA = (flags & GEMM_TRANS_A) !== 0, tB = (flags & GEMM_TRANS_B) !== 0;
@@ -153,7 +156,7 @@ export function kernelCases(): Case[] {
     },
     {
       name: 'adam step', shape: `${nParams}`, flops: 12 * nParams,
-      setup: (k) => { const p = rand(k, nParams), g = rand(k, nParams, 2), m = k.alloc(nParams), v = k.alloc(nParams); return () => k.k.adam_step(p, g, m, v, nParams, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001); },
+      setup: (k) => { const p = rand(k, nParams), g = rand(k, nParams, 2), m = k.alloc(nParams), v = k.alloc(nParams); return () => k.k.adam_step(p, g, m, v, nParams, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001, 0, false); },
     },
   ];
 }

@@ -11,7 +11,7 @@
 import { BuildChoice, loadKernels } from './kernels.js';
 import { ModelId, PairModel } from './models.js';
 
-export { loadKernels, resolveBuild, simdSupported, Kernels, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from './kernels.js';
+export { loadKernels, resolveBuild, simdSupported, Kernels, MEMORY_LIMIT } from './kernels.js';
 export type { Build, BuildChoice, KernelExports } from './kernels.js';
 export { Net, Param, Conv2d, Conv2dBatchNorm, Linear, BatchNorm, ReLU, ReluMaxPool, PairConcat, Sequential, ADAM } from './layers.js';
 export type { Act, Layer, NamedBuffer } from './layers.js';

@@ -5,47 +5,18 @@
 // when the memory has grown, so no view goes stale.
 import { readFile } from 'node:fs/promises';
 import * as v8 from 'node:v8';
+import type * as Bindings from '../build/simdnet.simd.js';
 
 export type Build = 'simd' | 'scalar';
 export type BuildChoice = Build | 'auto';
 
-/** The kernels' exports: see assembly/index.ts for each contract. Pointers are byte offsets. */
-export interface KernelExports {
-  memory: WebAssembly.Memory;
-  simd_build(): number;
-  heap_base(): number;
-  set_workspace(ptr: number, bytes: number): void;
-  workspace_bytes_needed(): number;
-  gemm(c: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, flags: number): void;
-  gemm_naive(c: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, flags: number): void;
-  conv3x3_workspace(N: number, Cin: number, H: number, W: number, Cout: number): number;
-  conv3x3_forward(y: number, col: number, yc: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number): void;
-  conv3x3_backward(dx: number, dw: number, db: number, dyc: number, dy: number, w: number, col: number, N: number, Cin: number, H: number, W: number, Cout: number): void;
-  conv3x3_batchnorm_forward_train(y: number, col: number, yc: number, mean: number, invstd: number, runMean: number, runVar: number, x: number, w: number, bias: number, gamma: number, beta: number, N: number, Cin: number, H: number, W: number, Cout: number, momentum: number, eps: number): void;
-  conv3x3_batchnorm_forward_eval(y: number, col: number, yc: number, x: number, w: number, bias: number, gamma: number, beta: number, runMean: number, runVar: number, N: number, Cin: number, H: number, W: number, Cout: number, eps: number): void;
-  conv3x3_batchnorm_backward(dx: number, dw: number, db: number, dgamma: number, dbeta: number, dyc: number, dy: number, w: number, gamma: number, col: number, yc: number, mean: number, invstd: number, N: number, Cin: number, H: number, W: number, Cout: number): void;
-  relu_maxpool2x2_forward(y: number, idx: number, x: number, R: number, H: number, W: number): void;
-  relu_maxpool2x2_backward(dx: number, dy: number, y: number, idx: number, R: number, H: number, W: number): void;
-  batchnorm_channels_forward_train(y: number, mean: number, invstd: number, runMean: number, runVar: number, x: number, gamma: number, beta: number, N: number, C: number, P: number, momentum: number, eps: number): void;
-  batchnorm_channels_forward_eval(y: number, x: number, gamma: number, beta: number, runMean: number, runVar: number, N: number, C: number, P: number, eps: number): void;
-  batchnorm_channels_backward(dx: number, dgamma: number, dbeta: number, dy: number, x: number, gamma: number, mean: number, invstd: number, N: number, C: number, P: number): void;
-  batchnorm_features_forward_train(y: number, mean: number, invstd: number, runMean: number, runVar: number, x: number, gamma: number, beta: number, N: number, F: number, momentum: number, eps: number): void;
-  batchnorm_features_forward_eval(y: number, scratchMean: number, scratchInvstd: number, x: number, gamma: number, beta: number, runMean: number, runVar: number, N: number, F: number, eps: number): void;
-  batchnorm_features_backward(dx: number, dgamma: number, dbeta: number, sums: number, dy: number, x: number, gamma: number, mean: number, invstd: number, N: number, F: number): void;
-  bias_add(y: number, bias: number, N: number, F: number): void;
-  bias_backward(db: number, dy: number, N: number, F: number): void;
-  relu_forward(y: number, x: number, n: number): void;
-  relu_backward(dx: number, dy: number, y: number, n: number): void;
-  pair_concat_forward(h: number, t0: number, t1: number, B: number, F: number): void;
-  pair_concat_backward(dt0: number, dt1: number, dh: number, B: number, F: number): void;
-  bce_with_logits(dz: number, z: number, t: number, N: number, scale: number): number;
-  softmax_cross_entropy(dz: number, z: number, labels: number, N: number, C: number, scale: number): number;
-  adam_step(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number): void;
-}
-
-export const GEMM_TRANS_A = 1;
-export const GEMM_TRANS_B = 2;
-export const GEMM_ACCUMULATE = 4;
+/**
+ * The kernels' exports, typed by the compiler's own bindings (`asc --bindings
+ * raw` writes build/simdnet.<build>.d.ts and the small adapter
+ * build/simdnet.<build>.js beside each module; nothing here restates a
+ * signature). See assembly/index.ts for each contract. Pointers are byte offsets.
+ */
+export type KernelExports = Awaited<ReturnType<typeof Bindings.instantiate>>;
 
 const ALIGN = 64;
 const PAGE = 65536;
@@ -56,14 +27,25 @@ export const MEMORY_LIMIT = 2 ** 32;
 export class Kernels {
   readonly k: KernelExports;
   readonly build: Build;
+  /** gemm's flags and the convolution algorithms, as assembly/ exports them. */
+  readonly GEMM_TRANS_A: number;
+  readonly GEMM_TRANS_B: number;
+  readonly GEMM_ACCUMULATE: number;
+  readonly CONV_IM2COL: number;
+  readonly CONV_WINOGRAD: number;
   private top: number;
   private buf: ArrayBuffer | null = null;
   private f32view = new Float32Array(0);
   private i32view = new Int32Array(0);
 
-  constructor(instance: WebAssembly.Instance, build: Build) {
-    this.k = instance.exports as unknown as KernelExports;
+  constructor(exports: KernelExports, build: Build) {
+    this.k = exports;
     this.build = build;
+    this.GEMM_TRANS_A = exports.GEMM_TRANS_A.value;
+    this.GEMM_TRANS_B = exports.GEMM_TRANS_B.value;
+    this.GEMM_ACCUMULATE = exports.GEMM_ACCUMULATE.value;
+    this.CONV_IM2COL = exports.CONV_IM2COL.value;
+    this.CONV_WINOGRAD = exports.CONV_WINOGRAD.value;
     this.top = align(this.k.heap_base());
     const wsBytes = this.k.workspace_bytes_needed();
     const ws = this.allocBytes(wsBytes);
@@ -97,7 +79,7 @@ export class Kernels {
       k.batchnorm_channels_forward_train(y, st, st2, st, rv, x, bias, bias, N, C, P, 0.1, 1e-5);
       k.batchnorm_channels_forward_eval(y, x, bias, bias, st, rv, N, C, P, 1e-5);
       k.batchnorm_channels_backward(x, st, st2, y, x, bias, st, st2, N, C, P);
-      k.gemm(y, x, w, N, C, K, K, K, C, GEMM_TRANS_B);
+      k.gemm(y, x, w, N, C, K, K, K, C, this.GEMM_TRANS_B);
       k.bias_add(y, bias, N, C);
       k.bias_backward(bias, y, N, C);
       k.relu_forward(y, y, N * C);
@@ -106,7 +88,7 @@ export class Kernels {
       k.pair_concat_backward(x, x, y, N, C);
       k.bce_with_logits(t, y, t, N, 1);
       k.softmax_cross_entropy(y, x, lab, 1, C, 1);
-      k.adam_step(w, x, y, yc, C * K, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001);
+      k.adam_step(w, x, y, yc, C * K, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001, 0, false);
     }
     this.release(mark);
   }
@@ -234,8 +216,8 @@ export async function loadKernels(choice: BuildChoice = 'auto'): Promise<Kernels
     m = wasmBytes(build).then((b) => WebAssembly.compile(b));
     moduleCache.set(build, m);
   }
-  const instance = await WebAssembly.instantiate(await m, {});
-  const kernels = new Kernels(instance, build);
+  const { instantiate } = (await import(`../build/simdnet.${build}.js`)) as typeof Bindings;
+  const kernels = new Kernels(await instantiate(await m, {}), build);
   kernels.warmUp();
   return kernels;
 }

@@ -5,7 +5,7 @@
 // the input needs none: grad = 0). Weight gradients accumulate; the Net zeroes
 // them once per step. `n` is the number of samples in the current batch, at
 // most the batch size the Net was planned for.
-import { Kernels, GEMM_ACCUMULATE, GEMM_TRANS_A, GEMM_TRANS_B } from './kernels.js';
+import { Kernels } from './kernels.js';
 import { Rng } from './prng.js';
 
 /** An activation: values and gradient buffers (byte offsets), `size` floats per sample. */
@@ -43,6 +43,21 @@ export interface NamedBuffer {
 }
 
 export const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
+/** Zero padding of a convolution: none ('valid') or enough to keep ⌈size/stride⌉ outputs ('same'). */
+export type Padding = 'valid' | 'same';
+
+/**
+ * Output size and leading zeros along one side, as TensorFlow and PyTorch
+ * define them: 'valid' ⌊(size − kernel)/stride⌋ + 1; 'same' ⌈size/stride⌉ with
+ * the padding split evenly and the odd zero at the end. `out` < 1 means the
+ * kernel does not fit.
+ */
+export function convGeometry(size: number, kernel: number, stride: number, padding: Padding): { out: number; before: number } {
+  if (padding === 'valid') return { out: Math.floor((size - kernel) / stride) + 1, before: 0 };
+  const out = Math.ceil(size / stride);
+  return { out, before: Math.floor(Math.max((out - 1) * stride + kernel - size, 0) / 2) };
+}
 
 /**
  * Plans a network's memory: activations as layers are built, then all
@@ -151,7 +166,7 @@ export class Net {
     const t = ++this.steps;
     const { lr, beta1, beta2, eps } = ADAM;
     const b = this.block;
-    this.k.k.adam_step(b.params, b.grads, b.m, b.v, b.count, lr, beta1, beta2, eps, 1 - beta1 ** t, 1 - beta2 ** t);
+    this.k.k.adam_step(b.params, b.grads, b.m, b.v, b.count, lr, beta1, beta2, eps, 1 - beta1 ** t, 1 - beta2 ** t, 0, false);
   }
 }
 
@@ -201,12 +216,12 @@ export class Linear implements Layer {
 
   forward(n: number): void {
     const k = this.net.k.k;
-    k.gemm(this.out.ptr, this.x.ptr, this.weight.ptr, n, this.fout, this.fin, this.fin, this.fin, this.fout, GEMM_TRANS_B);
+    k.gemm(this.out.ptr, this.x.ptr, this.weight.ptr, n, this.fout, this.fin, this.fin, this.fin, this.fout, this.net.k.GEMM_TRANS_B);
     k.bias_add(this.out.ptr, this.bias.ptr, n, this.fout);
   }
 
   backward(n: number): void {
-    const k = this.net.k.k;
+    const { k, GEMM_TRANS_A, GEMM_ACCUMULATE } = this.net.k;
     const { fin, fout } = this;
     k.bias_backward(this.bias.grad, this.out.grad, n, fout);
     k.gemm(this.weight.grad, this.out.grad, this.x.ptr, fout, fin, n, fout, fin, fin, GEMM_TRANS_A | GEMM_ACCUMULATE);

@@ -1,7 +1,7 @@
 // Every kernel of both builds against the float64 references of reference.ts,
 // every backward against central finite differences, and SIMD against scalar.
 import { describe, expect, it } from 'vitest';
-import { loadKernels, Kernels, Build, GEMM_ACCUMULATE, GEMM_TRANS_A, GEMM_TRANS_B } from '../src/kernels.js';
+import { loadKernels, Kernels, Build } from '../src/kernels.js';
 import { Rng } from '../src/prng.js';
 import * as ref from './reference.js';
 import { put, putI32, get } from './helpers.js';
@@ -37,6 +37,8 @@ describe.each(builds)('%s build', (build) => {
   const shapes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [17, 33, 19], [2, 16, 256], [35, 17, 300], [131, 521, 9], [7, 3, 513]];
   it.each(shapes)('gemm %i×%i×%i, all transposes, overwrite and accumulate', (M, N, K) => {
     const mark = k.mark();
+    const { GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } = k;
+    expect([GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE]).toEqual([1, 2, 4]); // the flags combine into 0 … 7
     for (let flags = 0; flags < 8; flags++) {
       const tA = (flags & GEMM_TRANS_A) !== 0, tB = (flags & GEMM_TRANS_B) !== 0, acc = (flags & GEMM_ACCUMULATE) !== 0;
       const A = rand(M * K), B = rand(K * N), C0 = rand(M * N);
@@ -289,7 +291,7 @@ describe.each(builds)('%s build', (build) => {
       const g = rand(n);
       k.write(pg, g);
       const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
-      k.k.adam_step(pp, pg, pm, pv, n, lr, b1, b2, eps, bc1, bc2);
+      k.k.adam_step(pp, pg, pm, pv, n, lr, b1, b2, eps, bc1, bc2, 0, false);
       for (let i = 0; i < n; i++) {
         m[i] = b1 * m[i] + (1 - b1) * g[i];
         v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
@@ -325,7 +327,7 @@ describe('SIMD and scalar builds agree bit for bit', () => {
       const dx = k.alloc(N * Cin * H * W), dw = k.alloc(Cout * Kd), db = k.alloc(Cout);
       k.k.conv3x3_backward(dx, dw, db, yc, dy, pw, col, N, Cin, H, W, Cout);
       const m = k.alloc(Cout * Kd), v = k.alloc(Cout * Kd);
-      k.k.adam_step(pw, dw, m, v, Cout * Kd, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001);
+      k.k.adam_step(pw, dw, m, v, Cout * Kd, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001, 0, false);
       return [py, pbn, rv, pooled, dy, dg, dx, dw, db, pw].map((p, i) => k.read(p, [N * Cout * P, N * Cout * P, Cout, N * Cout * Q, N * Cout * P, Cout, N * Cin * H * W, Cout * Kd, Cout, Cout * Kd][i]));
     };
     for (const [Cin, H, W] of [[5, 10, 10], [9, 10, 14]]) {

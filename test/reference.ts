@@ -200,3 +200,43 @@ export function modelLossRef(id: number, P: Params, x0: F64, x1: F64, target: F6
   }
   return loss;
 }
+
+/** Any 2-D convolution in float64: x [N,Cin,H,W], w [Cout,Cin,KH,KW], zeros outside x, top/left padding padT/padL. */
+export function conv2dRef(x: F64, w: F64, b: F64 | null, N: number, Cin: number, H: number, W: number, Cout: number,
+  KH: number, KW: number, stride: number, padT: number, padL: number, OH: number, OW: number): F64 {
+  const y = new Float64Array(N * Cout * OH * OW);
+  for (let n = 0; n < N; n++)
+    for (let co = 0; co < Cout; co++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++) {
+          let s = b ? b[co] : 0;
+          for (let ci = 0; ci < Cin; ci++)
+            for (let kh = 0; kh < KH; kh++)
+              for (let kw = 0; kw < KW; kw++) {
+                const ih = oh * stride + kh - padT, iw = ow * stride + kw - padL;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                s += x[((n * Cin + ci) * H + ih) * W + iw] * w[((co * Cin + ci) * KH + kh) * KW + kw];
+              }
+          y[((n * Cout + co) * OH + oh) * OW + ow] = s;
+        }
+  return y;
+}
+
+/** Max (or average) of each KH×KW window with stride S of x [R, H, W]. */
+export function pool2dRef(x: F64, R: number, H: number, W: number, KH: number, KW: number, S: number, avg: boolean): F64 {
+  const OH = Math.floor((H - KH) / S) + 1, OW = Math.floor((W - KW) / S) + 1;
+  const y = new Float64Array(R * OH * OW);
+  for (let r = 0; r < R; r++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        let m = -Infinity, s = 0;
+        for (let kh = 0; kh < KH; kh++)
+          for (let kw = 0; kw < KW; kw++) {
+            const v = x[(r * H + oh * S + kh) * W + ow * S + kw];
+            m = Math.max(m, v);
+            s += v;
+          }
+        y[(r * OH + oh) * OW + ow] = avg ? s / (KH * KW) : m;
+      }
+  return y;
+}

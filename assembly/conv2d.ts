@@ -1,0 +1,213 @@
+// 2-D convolution of any small kernel (KH×KW), stride and zero padding, NCHW:
+// the general layer that conv.ts's 3×3 study kernels specialise. Two
+// algorithms, chosen by conv2d_algorithm and forcible by the caller (tests and
+// benchmarks reach each one on every shape it claims):
+//   CONV_IM2COL:   columns [Cin·KH·KW × N·OH·OW], one matrix multiply by the
+//                  weight [Cout × Cin·KH·KW], the product channel-major, then NCHW
+//                  with the bias. Any kernel, stride and padding.
+//   CONV_WINOGRAD: F(4×4, 3×3) (winograd.ts) for 3×3, stride 1, output sides
+//                  multiples of 4; a padded layer first copies its input into a
+//                  zero-bordered buffer (and crops the input gradient back).
+// Padding is given as the top and left zeros and the output size: 'same' pads
+// the odd zero at the bottom and right, as TensorFlow and PyTorch do.
+import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
+import { channel_sum } from "./reduce";
+import { winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
+import { channel_to_nchw, copy_run, add_run, fill_run } from "./conv";
+
+export const CONV_IM2COL: i32 = 0;
+export const CONV_WINOGRAD: i32 = 1;
+
+/** Whether `algo` computes a convolution of this shape. */
+export function conv2d_supports(algo: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32): bool {
+  if (algo == CONV_IM2COL) return true;
+  if (algo == CONV_WINOGRAD) return KH == 3 && KW == 3 && stride == 1 && OH > 0 && OW > 0 && OH % 4 == 0 && OW % 4 == 0;
+  return false;
+}
+
+/** The default: Winograd where it applies and the channel products dominate its transforms (Cin ≥ 8), else im2col. */
+export function conv2d_algorithm(Cin: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32): i32 {
+  return Cin >= 8 && conv2d_supports(CONV_WINOGRAD, KH, KW, stride, OH, OW) ? CONV_WINOGRAD : CONV_IM2COL;
+}
+
+/** Winograd reads a (OH+2)×(OW+2) input: a padded or cropped layer needs a copy. */
+// @ts-ignore: decorator
+@inline
+function needs_copy(H: i32, W: i32, padT: i32, padL: i32, OH: i32, OW: i32): bool {
+  return padT != 0 || padL != 0 || OH + 2 != H || OW + 2 != W;
+}
+
+/** Floats of workspace `algo` needs (kept from forward to backward). */
+export function conv2d_workspace(algo: i32, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, padT: i32, padL: i32, OH: i32, OW: i32): i32 {
+  if (algo == CONV_WINOGRAD) {
+    const HP = OH + 2, WP = OW + 2;
+    return winograd_workspace(N, Cin, HP, WP, Cout) + (needs_copy(H, W, padT, padL, OH, OW) ? N * Cin * HP * WP : 0);
+  }
+  return Cin * KH * KW * N * OH * OW;
+}
+
+/**
+ * y: [N, Cout, OH, OW] out; ws: conv2d_workspace floats (kept for backward);
+ * yc: [Cout, N·OH·OW] scratch (im2col); x: [N, Cin, H, W]; w: [Cout, Cin, KH, KW];
+ * bias: [Cout], or 0 for none.
+ */
+export function conv2d_forward(
+  algo: i32, y: usize, ws: usize, yc: usize,
+  x: usize, w: usize, bias: usize,
+  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+): void {
+  if (algo == CONV_WINOGRAD) {
+    const HP = OH + 2, WP = OW + 2;
+    let xp = x;
+    if (needs_copy(H, W, padT, padL, OH, OW)) {
+      xp = ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout) << 2);
+      pad_copy(xp, x, N * Cin, H, W, HP, WP, padT, padL);
+    }
+    winograd_product(y, ws, xp, w, bias, N, Cin, HP, WP, Cout, true);
+    return;
+  }
+  const K = Cin * KH * KW, P = OH * OW, NP = N * P;
+  im2col(ws, x, N, Cin, H, W, KH, KW, stride, padT, padL, OH, OW);
+  gemm(yc, w, ws, Cout, NP, K, K, NP, NP, 0);
+  for (let c = 0; c < Cout; c++) channel_to_nchw(y, yc, c, N, Cout, P, 1, bias ? load<f32>(bias + (<usize>c << 2)) : 0);
+}
+
+/**
+ * dw: [Cout, Cin, KH, KW] += ; db: [Cout] += (skipped when 0); dx: [N, Cin, H, W]
+ * overwritten (skipped when 0); dyc: [Cout, N·OH·OW] scratch; dy: [N, Cout, OH, OW];
+ * w: weights; ws: from the forward (overwritten).
+ */
+export function conv2d_backward(
+  algo: i32, dx: usize, dw: usize, db: usize, dyc: usize,
+  dy: usize, w: usize, ws: usize,
+  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+): void {
+  const P = OH * OW, NP = N * P, K = Cin * KH * KW;
+  if (db) {
+    for (let c = 0; c < Cout; c++) {
+      const g = db + (<usize>c << 2);
+      store<f32>(g, load<f32>(g) + channel_sum(dy, c, N, Cout, P));
+    }
+  }
+  if (algo == CONV_WINOGRAD) {
+    const HP = OH + 2, WP = OW + 2;
+    if (!needs_copy(H, W, padT, padL, OH, OW)) {
+      winograd_product_backward(dx, dw, dy, ws, N, Cin, HP, WP, Cout, true);
+      return;
+    }
+    const dxp = dx ? ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout) << 2) : 0;
+    winograd_product_backward(dxp, dw, dy, ws, N, Cin, HP, WP, Cout, true);
+    if (dx) crop(dx, dxp, N * Cin, H, W, HP, WP, padT, padL);
+    return;
+  }
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < Cout; c++) copy_run(dyc + (<usize>((c * N + n) * P) << 2), dy + (<usize>((n * Cout + c) * P) << 2), P);
+  }
+  gemm(dw, dyc, ws, Cout, K, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
+  if (dx) {
+    gemm(ws, w, dyc, K, NP, Cout, K, NP, NP, GEMM_TRANS_A); // the columns are not needed any more
+    col2im(dx, ws, N, Cin, H, W, KH, KW, stride, padT, padL, OH, OW);
+  }
+}
+
+/** Output columns ow of one kernel column kw that read inside the row (stride 1): [lo, hi), 0 ≤ lo ≤ hi ≤ OW. */
+// @ts-ignore: decorator
+@inline
+function inside_lo(kw: i32, padL: i32, OW: i32): i32 {
+  return min(OW, max(0, padL - kw));
+}
+
+// @ts-ignore: decorator
+@inline
+function inside_hi(kw: i32, padL: i32, W: i32, OW: i32): i32 {
+  return max(inside_lo(kw, padL, OW), min(OW, W + padL - kw));
+}
+
+/** col: [C·KH·KW, N·OH·OW] out, zeros where the window leaves x: [N, C, H, W]. */
+export function im2col(col: usize, x: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32): void {
+  let d = col;
+  const rowBytes = <usize>OW << 2;
+  for (let c = 0; c < C; c++) {
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const lo = inside_lo(kw, padL, OW), hi = inside_hi(kw, padL, W, OW);
+        for (let n = 0; n < N; n++) {
+          const plane = x + (<usize>((n * C + c) * H * W) << 2);
+          for (let oh = 0; oh < OH; oh++, d += rowBytes) {
+            const ih = oh * stride + kh - padT;
+            if (ih < 0 || ih >= H) {
+              fill_run(d, 0, OW);
+              continue;
+            }
+            const row = plane + (<usize>(ih * W) << 2);
+            if (stride == 1) {
+              fill_run(d, 0, lo);
+              copy_run(d + (<usize>lo << 2), row + (<usize>(lo + kw - padL) << 2), hi - lo);
+              fill_run(d + (<usize>hi << 2), 0, OW - hi);
+            } else {
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * stride + kw - padL;
+                store<f32>(d + (<usize>ow << 2), iw >= 0 && iw < W ? load<f32>(row + (<usize>iw << 2)) : 0);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dx: [N, C, H, W] overwritten with the sum of the columns' contributions (im2col's transpose). */
+export function col2im(dx: usize, col: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32): void {
+  memory.fill(dx, 0, <usize>(N * C * H * W) << 2);
+  let s = col;
+  const rowBytes = <usize>OW << 2;
+  for (let c = 0; c < C; c++) {
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const lo = inside_lo(kw, padL, OW), hi = inside_hi(kw, padL, W, OW);
+        for (let n = 0; n < N; n++) {
+          const plane = dx + (<usize>((n * C + c) * H * W) << 2);
+          for (let oh = 0; oh < OH; oh++, s += rowBytes) {
+            const ih = oh * stride + kh - padT;
+            if (ih < 0 || ih >= H) continue;
+            const row = plane + (<usize>(ih * W) << 2);
+            if (stride == 1) {
+              add_run(row + (<usize>(lo + kw - padL) << 2), s + (<usize>lo << 2), hi - lo);
+            } else {
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * stride + kw - padL;
+                if (iw >= 0 && iw < W) {
+                  const p = row + (<usize>iw << 2);
+                  store<f32>(p, load<f32>(p) + load<f32>(s + (<usize>ow << 2)));
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** xp: [R, HP, WP] = x: [R, H, W] shifted by (padT, padL) inside zeros (cut where it overhangs). */
+function pad_copy(xp: usize, x: usize, R: i32, H: i32, W: i32, HP: i32, WP: i32, padT: i32, padL: i32): void {
+  memory.fill(xp, 0, <usize>(R * HP * WP) << 2);
+  const w0 = max(0, -padL), w1 = min(W, WP - padL);
+  for (let r = 0; r < R; r++) {
+    for (let h = max(0, -padT); h < min(H, HP - padT); h++) {
+      if (w1 > w0) copy_run(xp + (<usize>((r * HP + h + padT) * WP + w0 + padL) << 2), x + (<usize>((r * H + h) * W + w0) << 2), w1 - w0);
+    }
+  }
+}
+
+/** dx: [R, H, W] = the (padT, padL)-shifted window of dxp: [R, HP, WP] (zeros where it overhangs). */
+function crop(dx: usize, dxp: usize, R: i32, H: i32, W: i32, HP: i32, WP: i32, padT: i32, padL: i32): void {
+  memory.fill(dx, 0, <usize>(R * H * W) << 2);
+  const w0 = max(0, -padL), w1 = min(W, WP - padL);
+  for (let r = 0; r < R; r++) {
+    for (let h = max(0, -padT); h < min(H, HP - padT); h++) {
+      if (w1 > w0) copy_run(dx + (<usize>((r * H + h) * W + w0) << 2), dxp + (<usize>((r * HP + h + padT) * WP + w0 + padL) << 2), w1 - w0);
+    }
+  }
+}

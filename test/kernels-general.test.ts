@@ -1,0 +1,247 @@
+// The general kernels (any convolution, pooling, activations, dropout, MSE,
+// SGD and AdamW) on both builds: against float64 references, every backward
+// by central finite differences, every convolution algorithm on every shape
+// it claims, and SIMD against scalar bit for bit.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadKernels, Kernels, Build } from '../src/kernels.js';
+import { convGeometry, Padding } from '../src/layers.js';
+import { Rng } from '../src/prng.js';
+import * as ref from './reference.js';
+import { put, get } from './helpers.js';
+
+const builds: Build[] = ['simd', 'scalar'];
+
+// [N, Cin, H, W, Cout, KH, KW, stride, padding]: 1×1, odd and even kernels up to 7,
+// non-square kernels, stride 2, 'same' and 'valid', Winograd-able shapes padded or not.
+type ConvShape = [number, number, number, number, number, number, number, number, Padding];
+const convShapes: ConvShape[] = [
+  [2, 3, 5, 6, 4, 1, 1, 1, 'valid'],
+  [2, 2, 9, 8, 3, 5, 5, 1, 'same'],
+  [1, 3, 8, 7, 2, 3, 5, 2, 'valid'],
+  [2, 2, 9, 9, 3, 7, 7, 2, 'same'],
+  [1, 1, 5, 6, 2, 4, 4, 2, 'same'],
+  [2, 2, 11, 10, 3, 2, 6, 1, 'valid'],
+  [2, 3, 8, 12, 3, 3, 3, 1, 'same'],
+  [3, 9, 6, 10, 4, 3, 3, 1, 'valid'],
+  [1, 8, 4, 8, 5, 3, 3, 1, 'same'],
+];
+
+describe.each(builds)('%s build: general kernels', (build) => {
+  let k: Kernels;
+  const rng = new Rng(11);
+  const rand = (n: number, s = 1) => ref.f32round(ref.randn(rng, n, s));
+  beforeAll(async () => {
+    k = await loadKernels(build);
+  });
+
+  it.each(convShapes)('conv2d N=%i Cin=%i %i×%i Cout=%i %i×%i stride %i %s: every algorithm that applies, forward and backward', (N, Cin, H, W, Cout, KH, KW, S, pad) => {
+    const gh = convGeometry(H, KH, S, pad), gw = convGeometry(W, KW, S, pad);
+    const [OH, OW, padT, padL] = [gh.out, gw.out, gh.before, gw.before];
+    const x = rand(N * Cin * H * W), w = rand(Cout * Cin * KH * KW, 0.5), b = rand(Cout);
+    const y = ref.conv2dRef(x, w, b, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
+    const r = rand(y.length);
+    const L = (xx: Float64Array, ww: Float64Array, bb: Float64Array) => ref.dot(r, ref.conv2dRef(xx, ww, bb, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW));
+    const gx = ref.numericGrad((v) => L(v, w, b), x.slice());
+    const gwt = ref.numericGrad((v) => L(x, v, b), w.slice()).map((g) => g + 0.5); // dw accumulates onto 0.5
+    const gb = ref.numericGrad((v) => L(x, w, v), b.slice());
+    const algos = [k.CONV_IM2COL, k.CONV_WINOGRAD].filter((a) => k.k.conv2d_supports(a, KH, KW, S, OH, OW));
+    expect(algos.length).toBe(KH === 3 && KW === 3 && S === 1 && OH % 4 === 0 && OW % 4 === 0 ? 2 : 1);
+    for (const algo of algos) {
+      const mark = k.mark();
+      const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yc = k.alloc(Cout * N * OH * OW);
+      const px = put(k, x), pw = put(k, w), pb = put(k, b), py = k.alloc(y.length);
+      k.k.conv2d_forward(algo, py, ws, yc, px, pw, pb, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
+      const tol = algo === k.CONV_WINOGRAD ? 1e-5 : 1e-6; // Winograd's transforms cost about a digit
+      expect(ref.relErr(get(k, py, y.length), y), `algorithm ${algo}`).toBeLessThan(tol);
+      const pdy = put(k, r), pdx = k.alloc(x.length), pdw = put(k, new Float64Array(w.length).fill(0.5)), pdb = k.alloc(Cout);
+      k.k.conv2d_backward(algo, pdx, pdw, pdb, yc, pdy, pw, ws, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
+      expect(ref.relErr(get(k, pdx, x.length), gx), `dx, algorithm ${algo}`).toBeLessThan(1e-5);
+      expect(ref.relErr(get(k, pdw, w.length), gwt), `dw, algorithm ${algo}`).toBeLessThan(1e-5);
+      expect(ref.relErr(get(k, pdb, Cout), gb), `db, algorithm ${algo}`).toBeLessThan(1e-5);
+      // no bias, and no input gradient: the same weight gradient
+      k.k.conv2d_forward(algo, py, ws, yc, px, pw, 0, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
+      const nob = ref.conv2dRef(x, w, null, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
+      expect(ref.relErr(get(k, py, y.length), nob)).toBeLessThan(tol);
+      const pdw2 = put(k, new Float64Array(w.length).fill(0.5));
+      k.k.conv2d_backward(algo, 0, pdw2, 0, yc, pdy, pw, ws, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
+      expect(get(k, pdw2, w.length)).toEqual(get(k, pdw, w.length));
+      k.release(mark);
+    }
+  });
+
+  it('conv2d picks Winograd for wide 3×3 stride-1 layers with output sides multiple of 4, im2col elsewhere', () => {
+    expect(k.k.conv2d_algorithm(8, 3, 3, 1, 4, 8)).toBe(k.CONV_WINOGRAD);
+    expect(k.k.conv2d_algorithm(7, 3, 3, 1, 4, 8)).toBe(k.CONV_IM2COL); // too narrow to pay
+    expect(k.k.conv2d_algorithm(8, 3, 3, 2, 4, 8)).toBe(k.CONV_IM2COL);
+    expect(k.k.conv2d_algorithm(8, 3, 3, 1, 6, 8)).toBe(k.CONV_IM2COL);
+    expect(k.k.conv2d_algorithm(8, 5, 5, 1, 4, 8)).toBe(k.CONV_IM2COL);
+    expect(k.k.conv2d_supports(7, 3, 3, 1, 4, 4)).toBe(false); // no such algorithm
+  });
+
+  // [R, H, W, K, S]: non-overlapping, overlapping (K > S), gaps (K < S), non-square planes
+  it.each([[3, 6, 8, 2, 2], [2, 7, 9, 3, 2], [2, 7, 7, 2, 3], [1, 5, 5, 5, 1]])('max and average pooling R=%i %i×%i k=%i s=%i, backward by finite differences', (R, H, W, K, S) => {
+    const mark = k.mark();
+    const OH = Math.floor((H - K) / S) + 1, OW = Math.floor((W - K) / S) + 1, n = R * OH * OW;
+    const x = rand(R * H * W), r = rand(n);
+    const px = put(k, x), py = k.alloc(n), idx = k.alloc(n), pdy = put(k, r), pdx = k.alloc(x.length);
+    for (const avg of [false, true]) {
+      if (avg) k.k.avgpool2d_forward(py, px, R, H, W, K, K, S, OH, OW);
+      else k.k.maxpool2d_forward(py, idx, px, R, H, W, K, K, S, OH, OW);
+      expect(ref.relErr(get(k, py, n), ref.pool2dRef(x, R, H, W, K, K, S, avg)), avg ? 'avg' : 'max').toBeLessThan(1e-6);
+      if (avg) k.k.avgpool2d_backward(pdx, pdy, R, H, W, K, K, S, OH, OW);
+      else k.k.maxpool2d_backward(pdx, pdy, idx, R, H, W, OH, OW);
+      const g = ref.numericGrad((v) => ref.dot(r, ref.pool2dRef(v, R, H, W, K, K, S, avg)), x.slice(), 1e-6);
+      expect(ref.relErr(get(k, pdx, x.length), g), avg ? 'avg dx' : 'max dx').toBeLessThan(1e-5);
+    }
+    k.release(mark);
+  });
+
+  it('global average pooling, backward by finite differences', () => {
+    const mark = k.mark();
+    const R = 5, P = 13, x = rand(R * P), r = rand(R);
+    const px = put(k, x), py = k.alloc(R), pdy = put(k, r), pdx = k.alloc(R * P);
+    k.k.global_avgpool_forward(py, px, R, P);
+    const want = Float64Array.from({ length: R }, (_, i) => x.subarray(i * P, (i + 1) * P).reduce((a, b) => a + b, 0) / P);
+    expect(ref.relErr(get(k, py, R), want)).toBeLessThan(1e-6);
+    k.k.global_avgpool_backward(pdx, pdy, R, P);
+    const g = ref.numericGrad((v) => ref.dot(r, Float64Array.from({ length: R }, (_, i) => v.subarray(i * P, (i + 1) * P).reduce((a, b) => a + b, 0) / P)), x.slice());
+    expect(ref.relErr(get(k, pdx, R * P), g)).toBeLessThan(1e-6);
+    k.release(mark);
+  });
+
+  it('leaky ReLU, sigmoid and tanh against Math, backward by finite differences', () => {
+    const mark = k.mark();
+    const n = 37, x = rand(n, 4), r = rand(n);
+    x[0] = 0;
+    x[1] = 30;
+    x[2] = -30; // saturated ends stay finite
+    const px = put(k, x), py = k.alloc(n), pdy = put(k, r), pdx = k.alloc(n);
+    const slope = 0.1;
+    const fs: [string, (v: number) => number, () => void, () => void][] = [
+      ['leaky', (v) => (v > 0 ? v : slope * v), () => k.k.leaky_relu_forward(py, px, n, slope), () => k.k.leaky_relu_backward(pdx, pdy, px, n, slope)],
+      ['sigmoid', (v) => 1 / (1 + Math.exp(-v)), () => k.k.sigmoid_forward(py, px, n), () => k.k.sigmoid_backward(pdx, pdy, py, n)],
+      ['tanh', Math.tanh, () => k.k.tanh_forward(py, px, n), () => k.k.tanh_backward(pdx, pdy, py, n)],
+    ];
+    for (const [name, f, fwd, bwd] of fs) {
+      fwd();
+      expect(ref.relErr(get(k, py, n), x.map(f)), name).toBeLessThan(1e-6);
+      bwd();
+      const g = ref.numericGrad((v) => ref.dot(r, v.map(f)), x.slice(), 1e-6, Array.from({ length: n - 1 }, (_, i) => i + 1)); // skip the kink at 0
+      expect(ref.relErr(get(k, pdx, n), g, Array.from({ length: n - 1 }, (_, i) => i + 1)), `${name} dx`).toBeLessThan(1e-5);
+    }
+    // in place (y = x, dx = dy) gives the same
+    k.k.tanh_forward(px, px, n);
+    expect(ref.relErr(get(k, px, n), x.map(Math.tanh))).toBeLessThan(1e-6);
+    k.release(mark);
+  });
+
+  it('dropout: seeded inverted mask, p of the values dropped, backward through the same mask', () => {
+    const mark = k.mark();
+    const n = 20000, p = 0.3, x = rand(n), r = rand(n);
+    const px = put(k, x), py = k.alloc(n), m = k.alloc(n), m2 = k.alloc(n), pdy = put(k, r), pdx = k.alloc(n);
+    k.k.dropout_forward(py, m, px, n, p, 42);
+    const mask = get(k, m, n), y = get(k, py, n);
+    const keep = Math.fround(1 / (1 - p));
+    expect(mask.every((v) => v === 0 || v === keep)).toBe(true);
+    const dropped = mask.filter((v) => v === 0).length / n;
+    expect(Math.abs(dropped - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n)); // within 4 sigma
+    for (let i = 0; i < n; i++) expect(y[i]).toBe(Math.fround(Math.fround(x[i]) * mask[i]));
+    k.k.dropout_forward(py, m2, px, n, p, 42);
+    expect(get(k, m2, n)).toEqual(mask); // same seed, same mask
+    k.k.dropout_forward(py, m2, px, n, p, 43);
+    expect(get(k, m2, n)).not.toEqual(mask);
+    k.k.dropout_backward(pdx, pdy, m, n);
+    expect(get(k, pdx, n)).toEqual(Float64Array.from(r, (v, i) => Math.fround(v * mask[i])));
+    k.release(mark);
+  });
+
+  it('mean squared error and its gradient', () => {
+    const mark = k.mark();
+    const N = 7, F = 3, z = rand(N * F), t = rand(N * F);
+    const pz = put(k, z), pt = put(k, t), pdz = k.alloc(N * F);
+    const mse = (v: Float64Array) => v.reduce((s, x, i) => s + (x - t[i]) ** 2, 0) / (N * F);
+    expect(k.k.mse_loss(pdz, pz, pt, N, F, 0.5)).toBeCloseTo(mse(z), 6);
+    const g = ref.numericGrad(mse, z.slice()).map((v) => 0.5 * v);
+    expect(ref.relErr(get(k, pdz, N * F), g)).toBeLessThan(1e-6);
+    k.release(mark);
+  });
+
+  it('SGD (plain, momentum, Nesterov, weight decay) and Adam/AdamW with weight decay against float64', () => {
+    const mark = k.mark();
+    const n = 13, lr = 0.05, mom = 0.9, wd = 0.01;
+    for (const [momentum, nesterov, decay] of [[0, false, 0], [mom, false, 0], [mom, true, wd], [0, false, wd]] as const) {
+      const p = rand(n), want = p.slice(), buf = new Float64Array(n);
+      const pp = put(k, p), pg = k.alloc(n), pbuf = k.alloc(n);
+      for (let step = 0; step < 3; step++) {
+        const g = rand(n);
+        k.write(pg, g);
+        k.k.sgd_step(pp, pg, pbuf, n, lr, momentum, decay, nesterov);
+        for (let i = 0; i < n; i++) {
+          const d = g[i] + decay * want[i];
+          buf[i] = momentum * buf[i] + d;
+          want[i] -= lr * (momentum ? (nesterov ? d + momentum * buf[i] : buf[i]) : d);
+        }
+      }
+      expect(ref.relErr(get(k, pp, n), want), `sgd momentum ${momentum} nesterov ${nesterov} wd ${decay}`).toBeLessThan(1e-6);
+    }
+    const b1 = 0.9, b2 = 0.999, eps = 1e-8, alr = 1e-2;
+    for (const decoupled of [false, true]) {
+      const p = rand(n), want = p.slice(), m = new Float64Array(n), v = new Float64Array(n);
+      const pp = put(k, p), pg = k.alloc(n), pm = k.alloc(n), pv = k.alloc(n);
+      for (let t = 1; t <= 3; t++) {
+        const g = rand(n);
+        k.write(pg, g);
+        const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+        k.k.adam_step(pp, pg, pm, pv, n, alr, b1, b2, eps, bc1, bc2, 0.1, decoupled);
+        for (let i = 0; i < n; i++) {
+          let gi = g[i];
+          if (decoupled) want[i] *= 1 - alr * 0.1; // AdamW
+          else gi += 0.1 * want[i]; // Adam with L2
+          m[i] = b1 * m[i] + (1 - b1) * gi;
+          v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+          want[i] -= (alr / bc1) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + eps);
+        }
+      }
+      expect(ref.relErr(get(k, pp, n), want), decoupled ? 'AdamW' : 'Adam + L2').toBeLessThan(1e-5);
+    }
+    k.release(mark);
+  });
+});
+
+describe('general kernels: SIMD and scalar builds agree bit for bit', () => {
+  it('on every convolution algorithm (padded Winograd included), pooling, activations, dropout and the optimisers', async () => {
+    const [s, c] = [await loadKernels('simd'), await loadKernels('scalar')];
+    const run = (k: Kernels) => {
+      const rng = new Rng(5);
+      const r = (n: number) => put(k, ref.randn(rng, n));
+      const out: Float32Array[] = [];
+      for (const [N, Cin, H, W, Cout, KH, KW, S, pad] of [[3, 9, 8, 12, 19, 3, 3, 1, 'same'], [2, 5, 9, 9, 7, 5, 5, 2, 'same'], [2, 9, 10, 14, 6, 3, 3, 1, 'valid']] as ConvShape[]) {
+        const gh = convGeometry(H, KH, S, pad), gw = convGeometry(W, KW, S, pad);
+        const [OH, OW, pT, pL] = [gh.out, gw.out, gh.before, gw.before];
+        for (const algo of [k.CONV_IM2COL, k.CONV_WINOGRAD].filter((a) => k.k.conv2d_supports(a, KH, KW, S, OH, OW))) {
+          const x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), y = k.alloc(N * Cout * OH * OW);
+          const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, pT, pL, OH, OW)), yc = k.alloc(Cout * N * OH * OW);
+          k.k.conv2d_forward(algo, y, ws, yc, x, w, b, N, Cin, H, W, Cout, KH, KW, S, pT, pL, OH, OW);
+          const dy = r(N * Cout * OH * OW), dx = k.alloc(N * Cin * H * W), dw = k.alloc(Cout * Cin * KH * KW), db = k.alloc(Cout);
+          k.k.conv2d_backward(algo, dx, dw, db, yc, dy, w, ws, N, Cin, H, W, Cout, KH, KW, S, pT, pL, OH, OW);
+          out.push(k.read(y, N * Cout * OH * OW), k.read(dx, N * Cin * H * W), k.read(dw, Cout * Cin * KH * KW), k.read(db, Cout));
+        }
+      }
+      const n = 101, x = r(n), y = k.alloc(n), m = k.alloc(n), dy = r(n), dx = k.alloc(n);
+      for (const f of [() => k.k.sigmoid_forward(y, x, n), () => k.k.tanh_forward(y, x, n), () => k.k.leaky_relu_forward(y, x, n, 0.01), () => k.k.dropout_forward(y, m, x, n, 0.5, 9)]) {
+        f();
+        out.push(k.read(y, n));
+      }
+      k.k.avgpool2d_forward(y, x, 1, 10, 10, 3, 3, 2, 4, 4);
+      out.push(k.read(y, 16));
+      const g = r(n), buf = k.alloc(n), v = k.alloc(n);
+      k.k.sgd_step(x, g, buf, n, 0.1, 0.9, 0.01, true);
+      k.k.adam_step(x, g, m, v, n, 0.1, 0.9, 0.999, 1e-8, 0.1, 0.001, 0.01, true);
+      out.push(k.read(x, n));
+      return out;
+    };
+    const a = run(s), b = run(c);
+    expect(a.length).toBe(b.length);
+    for (let i = 0; i < a.length; i++) expect(a[i], `output ${i}`).toEqual(b[i]);
+  });
+});
