@@ -2,6 +2,7 @@
 // shapes (a batch of 100 pairs: 200 digits through a shared trunk, 100 rows
 // through the comparison head), SIMD and scalar builds side by side.
 import { Kernels, loadKernels } from '../src/kernels.js';
+import { convGeometry, Padding } from '../src/layers.js';
 import { Rng } from '../src/prng.js';
 import { table, timeIt } from './common.js';
 
@@ -56,6 +57,32 @@ function convCases(label: string, N: number, Cin: number, H: number, W: number, 
       },
     },
   ];
+}
+
+/** The general convolution (conv2d.ts), once per algorithm that computes the shape: forward, and backward with dx. */
+function conv2dCases(label: string, N: number, Cin: number, H: number, W: number, Cout: number, K: number, S: number, pad: Padding): Case[] {
+  const gh = convGeometry(H, K, S, pad), gw = convGeometry(W, K, S, pad);
+  const [OH, OW, pT, pL] = [gh.out, gw.out, gh.before, gw.before], f = 2 * N * OH * OW * Cin * K * K * Cout;
+  const shape = `${N}×${Cin}×${H}×${W} → ${Cout}, ${K}×${K}/${S} ${pad}`;
+  const cases: Case[] = [];
+  for (const [name, algo] of [['im2col', 0], ['winograd', 1]] as const) {
+    const plan = (k: Kernels) => {
+      const a = name === 'im2col' ? k.CONV_IM2COL : k.CONV_WINOGRAD;
+      if (!k.k.conv2d_supports(a, K, K, S, OH, OW)) return null;
+      return {
+        a, x: rand(k, N * Cin * H * W), w: rand(k, Cout * Cin * K * K), b: rand(k, Cout), y: k.alloc(N * Cout * OH * OW),
+        ws: k.alloc(k.k.conv2d_workspace(a, N, Cin, H, W, Cout, K, K, pT, pL, OH, OW)), yc: k.alloc(Cout * N * OH * OW),
+        dy: rand(k, N * Cout * OH * OW), dx: k.alloc(N * Cin * H * W), dw: k.alloc(Cout * Cin * K * K), db: k.alloc(Cout),
+      };
+    };
+    if (algo === 1 && !(K === 3 && S === 1 && OH % 4 === 0 && OW % 4 === 0)) continue; // Winograd claims 3×3, stride 1, sides multiple of 4
+    const fwd = (k: Kernels, p: NonNullable<ReturnType<typeof plan>>) => k.k.conv2d_forward(p.a, p.y, p.ws, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW);
+    cases.push(
+      { name: `${label} forward (${name})`, shape, flops: f, setup: (k) => { const p = plan(k)!; return () => fwd(k, p); } },
+      { name: `${label} backward (${name})`, shape, flops: 2 * f, setup: (k) => { const p = plan(k)!; fwd(k, p); return () => k.k.conv2d_backward(p.a, p.dx, p.dw, p.db, p.yc, p.dy, p.w, p.ws, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW); } },
+    );
+  }
+  return cases;
 }
 
 function convBnCases(label: string, N: number, Cin: number, H: number, W: number, Cout: number): Case[] {
@@ -131,6 +158,11 @@ export function kernelCases(): Case[] {
     gemmCase('gemm head.out forward', B, 1, 64, TRANS_B),
     ...convCases('conv1', D, 1, 14, 14, 32, false),
     ...convCases('conv2', D, 32, 6, 6, 64, true),
+    ...conv2dCases('lenet conv1', 64, 1, 28, 28, 6, 5, 1, 'same'),
+    ...conv2dCases('lenet conv2', 64, 6, 14, 14, 16, 5, 1, 'valid'),
+    ...conv2dCases('conv 3×3 same', 64, 16, 16, 16, 32, 3, 1, 'same'),
+    ...conv2dCases('conv 3×3 stride 2', 64, 16, 16, 16, 32, 3, 2, 'same'),
+    ...conv2dCases('conv 7×7 stride 2', 32, 3, 32, 32, 16, 7, 2, 'same'),
     ...convBnCases('conv1+bn1 (model 4)', D, 1, 14, 14, 32),
     ...convBnCases('conv2+bn2 (model 4)', D, 32, 6, 6, 64),
     ...poolCases('relu+maxpool 1', D * 32, 12, 12),

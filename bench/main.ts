@@ -1,23 +1,25 @@
-// `npm run bench -- [kernels|round|peers|scaling|all] [flags]`, or
+// `npm run bench -- [kernels|round|peers|scaling|lenet|all] [flags]`, or
 // `npm run bench -- compare OLD.json NEW.json`. See README.md.
 import { parseArgs } from 'node:util';
 import { benchKernels } from './kernels.js';
 import { benchRound } from './round.js';
 import { benchPeers } from './peers.js';
 import { benchScaling } from './scaling.js';
+import { benchLenet } from './lenet.js';
 import { compare } from './compare.js';
 import { save } from './common.js';
 import { ModelId } from '../src/models.js';
 import { Build } from '../src/kernels.js';
 
-const HELP = `Usage: npm run bench -- [kernels|round|peers|scaling|all] [flags]
+const HELP = `Usage: npm run bench -- [kernels|round|peers|scaling|lenet|all] [flags]
        npm run bench -- compare OLD.json NEW.json
 
   kernels   every kernel on the study's shapes, SIMD and scalar  [--reps N] [--filter TEXT]
   round     one round of each model on one core                   [--models 1,2,3,4] [--builds simd,scalar] [--epochs N] [--repeat N]
   peers     one epoch of models 2 and 4: simdnet vs TensorFlow.js [--epochs N alternating pairs]
   scaling   rounds per minute of the pool, 1..cores workers       [--epochs N]
-  all       all four (the default)
+  lenet     one epoch of LeNet-5 on 28×28 digits: simdnet vs TF.js [--epochs N alternating pairs]
+  all       all of them (the default)
 Each prints a table and writes JSON under bench/results/.`;
 
 async function main(): Promise<void> {
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
     if (positionals.length !== 3) throw new Error('compare needs two files: npm run bench -- compare OLD.json NEW.json');
     return void console.log(compare(positionals[1], positionals[2]));
   }
-  if (!['kernels', 'round', 'peers', 'scaling', 'all'].includes(which)) throw new Error(`unknown benchmark "${which}" (kernels, round, peers, scaling, all, compare)`);
+  if (!['kernels', 'round', 'peers', 'scaling', 'lenet', 'all'].includes(which)) throw new Error(`unknown benchmark "${which}" (kernels, round, peers, scaling, lenet, all, compare)`);
   const log = (s: string) => console.error(s);
   const report = (name: string, r: { settings: object; rows: unknown; text: string }) => {
     console.log(`\n${name}\n${r.text}\nwritten ${save(name, r.settings, r.rows)}`);
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
   }
   if (which === 'peers' || which === 'all') report('peers', await benchPeers({ epochs, log }));
   if (which === 'scaling' || which === 'all') report('scaling', await benchScaling({ epochs, log }));
+  if (which === 'lenet' || which === 'all') report('lenet', await benchLenet({ epochs, log }));
 }
 
 main().catch((e) => {

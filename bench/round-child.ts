@@ -6,6 +6,6 @@ import { Build } from '../src/kernels.js';
 
 const [model, build, epochs, seed] = process.argv.slice(2);
 const kernels = await sharedKernels(build as Build);
-await trainRound({ model: Number(model) as ModelId, seed: Number(seed) + 1, epochs: 5, kernels });
-const r = await trainRound({ model: Number(model) as ModelId, seed: Number(seed), epochs: Number(epochs), kernels });
+(await trainRound({ model: Number(model) as ModelId, seed: Number(seed) + 1, epochs: 5, kernels })).network.model.dispose();
+const { network, ...r } = await trainRound({ model: Number(model) as ModelId, seed: Number(seed), epochs: Number(epochs), kernels });
 process.stdout.write(JSON.stringify(r));

@@ -98,7 +98,7 @@ export class TfModel {
 /**
  * TensorFlow.js 4.22's wasm backend lacks Conv2DBackpropFilter, needed to train
  * a convolution. This registers one built from the wasm backend's own kernels
- * (stride 1, no padding, as the study uses): with the input channels as the
+ * (stride 1, 'valid' as the study uses or 'same' as LeNet's first layer): with the input channels as the
  * batch and the images as channels, the filter gradient is one convolution of
  * the input by the output gradient, between transposes.
  */
@@ -111,16 +111,55 @@ export function registerWasmConv2DBackpropFilter(): void {
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       const { strides, pad, filterShape } = attrs as unknown as { strides: number | number[]; pad: string; filterShape: number[] };
       const s = Array.isArray(strides) ? strides : [strides, strides];
-      if (s[0] !== 1 || s[1] !== 1 || pad !== 'valid') throw new Error('this Conv2DBackpropFilter handles stride 1, valid padding only');
+      if (s[0] !== 1 || s[1] !== 1 || (pad !== 'valid' && pad !== 'same')) throw new Error('this Conv2DBackpropFilter handles stride 1, valid or same padding only');
       const transpose = get('Transpose'), conv = get('Conv2D');
-      const xt = transpose({ inputs: { x }, backend, attrs: { perm: [3, 1, 2, 0] } }); // [Ci, H, W, N]
+      let xp = x;
+      if (pad === 'same') {
+        // 'same' at stride 1 is 'valid' on the input padded by the kernel's half (the odd zero at the end)
+        const [kh, kw] = filterShape, t = (kh - 1) >> 1, l = (kw - 1) >> 1;
+        xp = get('PadV2')({ inputs: { x }, backend, attrs: { paddings: [[0, 0], [t, kh - 1 - t], [l, kw - 1 - l], [0, 0]], constantValue: 0 } });
+      }
+      const xt = transpose({ inputs: { x: xp }, backend, attrs: { perm: [3, 1, 2, 0] } }); // [Ci, H, W, N]
       const dyt = transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } }); // [OH, OW, N, Co]
       const r = conv({ inputs: { x: xt, filter: dyt }, backend, attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined } }); // [Ci, KH, KW, Co]
       const out = transpose({ inputs: { x: r }, backend, attrs: { perm: [1, 2, 0, 3] } }); // [KH, KW, Ci, Co]
       const b = backend as unknown as { disposeData(id: object): void };
-      for (const t of [xt, dyt, r]) b.disposeData(t.dataId);
+      for (const t of [xt, dyt, r, ...(xp !== x ? [xp] : [])]) b.disposeData(t.dataId);
       if (out.shape.join() !== filterShape.join()) throw new Error(`filter gradient shape ${out.shape} != ${filterShape}`);
       return out;
     },
   });
+}
+
+/** LeNet-5 as bench/lenet.ts times it in simdnet: the same layers, sizes, loss and Adam, in tf ops (NHWC). */
+export class TfLeNet {
+  private p: Record<string, V> = {};
+  private optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+  constructor() {
+    const p = this.p;
+    p.c1w = uniform([5, 5, 1, 6], 25); p.c1b = uniform([6], 25);
+    p.c2w = uniform([5, 5, 6, 16], 150); p.c2b = uniform([16], 150);
+    const dense = (name: string, i: number, o: number) => { p[`${name}w`] = uniform([i, o], i); p[`${name}b`] = uniform([o], i); };
+    dense('f1', 400, 120); dense('f2', 120, 84); dense('f3', 84, 10);
+  }
+  /** x: [N, 28, 28, 1] → logits [N, 10]. */
+  forward(x: tf.Tensor4D): tf.Tensor2D {
+    const p = this.p;
+    let a: tf.Tensor = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, p.c1w as tf.Tensor4D, 1, 'same'), p.c1b)) as tf.Tensor4D, 2, 2, 'valid');
+    a = tf.maxPool(tf.relu(tf.add(tf.conv2d(a as tf.Tensor4D, p.c2w as tf.Tensor4D, 1, 'valid'), p.c2b)) as tf.Tensor4D, 2, 2, 'valid');
+    let h: tf.Tensor = tf.reshape(tf.transpose(a, [0, 3, 1, 2]), [x.shape[0], 400]);
+    h = tf.relu(tf.add(tf.matMul(h as tf.Tensor2D, p.f1w as tf.Tensor2D), p.f1b));
+    h = tf.relu(tf.add(tf.matMul(h as tf.Tensor2D, p.f2w as tf.Tensor2D), p.f2b));
+    return tf.add(tf.matMul(h as tf.Tensor2D, p.f3w as tf.Tensor2D), p.f3b) as tf.Tensor2D;
+  }
+  step(x: tf.Tensor4D, labels: tf.Tensor1D): number {
+    const loss = this.optimizer.minimize(() => tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), this.forward(x)) as tf.Scalar, true)!;
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    return v;
+  }
+  /** Samples classified right. */
+  evaluate(x: tf.Tensor4D, labels: tf.Tensor1D): number {
+    return tf.tidy(() => tf.sum(tf.equal(tf.argMax(this.forward(x), 1), labels)).dataSync()[0]);
+  }
 }

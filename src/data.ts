@@ -4,7 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Rng } from './prng.js';
-import { IMAGE } from './models.js';
+
+/** Pixels of one pooled 14×14 digit. */
+export const IMAGE = 14 * 14;
 
 export interface DigitPool {
   /** All digits, 14×14 each, values in [0, 1]: [count, 196]. */
@@ -35,6 +37,22 @@ export interface RoundData {
 }
 
 let cached: Promise<DigitPool> | null = null;
+/**
+ * The `mnist` package's digits as read: per class, 784 values per digit in
+ * [0, 1], in the package's order. Not kept: as JavaScript numbers they take
+ * about 60 MB, and each study worker needs only the pooled digits.
+ */
+async function readRaw(): Promise<number[][]> {
+  const require = createRequire(import.meta.url);
+  const perClass: number[][] = [];
+  for (let c = 0; c < 10; c++) {
+    const path = require.resolve(`mnist/src/digits/${c}.json`);
+    const raw: number[] = JSON.parse(await readFile(path, 'utf8')).data;
+    if (raw.length % 784 !== 0) throw new Error(`${path}: ${raw.length} values is not a whole number of 28×28 digits`);
+    perClass.push(raw);
+  }
+  return perClass;
+}
 
 /** Loads and pools the digits once per process (about half a second). */
 export function loadDigits(): Promise<DigitPool> {
@@ -42,13 +60,50 @@ export function loadDigits(): Promise<DigitPool> {
   return cached;
 }
 
+/** A labelled image set: images [n, 1, 28, 28] flat, labels [n]. */
+export interface ImageSet {
+  n: number;
+  images: Float32Array;
+  labels: Int32Array;
+}
+
+/**
+ * The `mnist` package's 10,000 digits at full 28×28, split 70/30 by a seeded
+ * shuffle (stream 1 of `seed`) and normalised with the training pixels' mean
+ * and standard deviation: the data of `examples/lenet.mjs`.
+ */
+export async function loadMnist(seed = 0): Promise<{ train: ImageSet; test: ImageSet; mean: number; std: number }> {
+  const perClass = await readRaw();
+  const all: { c: number; at: number }[] = [];
+  perClass.forEach((raw, c) => {
+    for (let at = 0; at < raw.length; at += 784) all.push({ c, at });
+  });
+  const order = Int32Array.from(all.keys());
+  new Rng(seed, 1).shuffle(order);
+  const nTrain = Math.floor(0.7 * all.length);
+  const take = (from: number, to: number): ImageSet => {
+    const n = to - from, images = new Float32Array(n * 784), labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const { c, at } = all[order[from + i]];
+      for (let j = 0; j < 784; j++) images[i * 784 + j] = perClass[c][at + j];
+      labels[i] = c;
+    }
+    return { n, images, labels };
+  };
+  const train = take(0, nTrain), test = take(nTrain, all.length);
+  let sum = 0;
+  for (const v of train.images) sum += v;
+  const mean = sum / train.images.length;
+  let q = 0;
+  for (const v of train.images) q += (v - mean) ** 2;
+  const std = Math.sqrt(q / (train.images.length - 1));
+  for (const set of [train, test]) for (let i = 0; i < set.images.length; i++) set.images[i] = (set.images[i] - mean) / std;
+  return { train, test, mean, std };
+}
+
 async function readDigits(): Promise<DigitPool> {
-  const require = createRequire(import.meta.url);
   const perClass: Float32Array[][] = [];
-  for (let c = 0; c < 10; c++) {
-    const path = require.resolve(`mnist/src/digits/${c}.json`);
-    const raw: number[] = JSON.parse(await readFile(path, 'utf8')).data;
-    if (raw.length % 784 !== 0) throw new Error(`${path}: ${raw.length} values is not a whole number of 28×28 digits`);
+  for (const raw of await readRaw()) {
     const digits: Float32Array[] = [];
     for (let s = 0; s < raw.length; s += 784) digits.push(pool2x2(raw, s));
     perClass.push(digits);

@@ -13,14 +13,19 @@ import { ModelId, PairModel } from './models.js';
 
 export { loadKernels, resolveBuild, simdSupported, Kernels, MEMORY_LIMIT } from './kernels.js';
 export type { Build, BuildChoice, KernelExports } from './kernels.js';
-export { Net, Param, Conv2d, Conv2dBatchNorm, Linear, BatchNorm, ReLU, ReluMaxPool, PairConcat, Sequential, ADAM } from './layers.js';
-export type { Act, Layer, NamedBuffer } from './layers.js';
-export { PairModel, MODEL_IDS, MODEL_NAMES, IMAGE, DIGIT_CLASSES, AUX_WEIGHT } from './models.js';
+export {
+  Net, Param, Conv2d, Conv2dBatchNorm, Linear, BatchNorm, ReLU, ReluMaxPool, Pool2d, GlobalAvgPool2d, Activation, Dropout, Stack, PairConcat, GradSum,
+  ADAM, convGeometry, checkOptimizer,
+} from './layers.js';
+export type { Act, Layer, NamedBuffer, Optimizer, Padding, ConvOptions, ConvAlgorithm } from './layers.js';
+export { Model, LayerSpec, SymbolicTensor, layers, sequential, model, input, chain, stack, unstack, concat } from './nn.js';
+export type { Shape, Data, LossName, LossSpec, CompileOptions, FitOptions, EpochLog, History, Conv2dOptions } from './nn.js';
+export { PairModel, studyNetwork, MODEL_IDS, MODEL_NAMES, IMAGE, DIGIT_CLASSES, AUX_WEIGHT } from './models.js';
 export type { ModelId, LossParts } from './models.js';
 export { trainRound, sharedKernels, DEFAULTS } from './train.js';
 export type { RoundOptions, RoundResult, EpochRecord } from './train.js';
-export { loadDigits, drawRound } from './data.js';
-export type { DigitPool, PairSet, RoundData } from './data.js';
+export { loadDigits, drawRound, loadMnist } from './data.js';
+export type { DigitPool, PairSet, RoundData, ImageSet } from './data.js';
 export { runStudy, runRounds, defaultWorkers } from './study/runner.js';
 export type { StudyResult, RunOptions, RunResult, StudyProgress, RoundFailure, RoundRecord } from './study/runner.js';
 export { STUDY_DEFAULTS, checkSettings } from './study/settings.js';

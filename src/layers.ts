@@ -67,8 +67,14 @@ export function convGeometry(size: number, kernel: number, stride: number, paddi
 export class Net {
   readonly params: Param[] = [];
   readonly buffers: NamedBuffer[] = [];
-  /** Adam steps taken (PyTorch's `step`; also batch norm's num_batches_tracked). */
+  /** Optimiser steps taken (PyTorch's `step`; also batch norm's num_batches_tracked). */
   steps = 0;
+  /**
+   * While true, `param` and `buffer` hand back an existing tensor of the same
+   * name and shape instead of refusing it: a layer applied a second time
+   * shares its weights (its gradients add up) and its running statistics.
+   */
+  sharing = false;
   private block = { params: 0, grads: 0, m: 0, v: 0, count: 0 };
   private finalized = false;
 
@@ -86,13 +92,18 @@ export class Net {
 
   param(name: string, shape: number[], init: Param['init']): Param {
     if (this.finalized) throw new Error('Net is finalised: declare parameters before finalize()');
-    if (this.params.some((p) => p.name === name)) throw new Error(`duplicate parameter name ${name}`);
+    const old = this.params.find((p) => p.name === name);
+    if (old && this.sharing && old.shape.join() === shape.join()) return old;
+    if (old) throw new Error(`duplicate parameter name ${name}`);
     const p = new Param(name, shape, init);
     this.params.push(p);
     return p;
   }
 
   buffer(name: string, shape: number[], initial: number): NamedBuffer {
+    const old = this.buffers.find((b) => b.name === name);
+    if (old && this.sharing && old.shape.join() === shape.join()) return old;
+    if (old) throw new Error(`duplicate buffer name ${name}`);
     const size = shape.reduce((a, b) => a * b, 1);
     const b = { name, shape, size, initial, ptr: this.k.alloc(size) };
     this.k.f32.fill(initial, b.ptr >>> 2, (b.ptr >>> 2) + size);
@@ -161,42 +172,122 @@ export class Net {
     this.k.f32.fill(0, s, s + this.block.count);
   }
 
-  /** One Adam step over every parameter (PyTorch's formula, bias correction in float64). */
+  /** One Adam step with the study's settings (lr 1e-3, no weight decay). */
   adamStep(): void {
+    this.step(ADAM_DEFAULTS);
+  }
+
+  /** One optimiser step over every parameter (PyTorch's formulas; Adam's bias correction in float64). */
+  step(o: Optimizer): void {
     const t = ++this.steps;
-    const { lr, beta1, beta2, eps } = ADAM;
     const b = this.block;
-    this.k.k.adam_step(b.params, b.grads, b.m, b.v, b.count, lr, beta1, beta2, eps, 1 - beta1 ** t, 1 - beta2 ** t, 0, false);
+    if (o.type === 'sgd') {
+      this.k.k.sgd_step(b.params, b.grads, b.m, b.count, o.lr, o.momentum ?? 0, o.weightDecay ?? 0, o.nesterov ?? false);
+      return;
+    }
+    const { lr, beta1 = ADAM.beta1, beta2 = ADAM.beta2, eps = ADAM.eps } = o;
+    this.k.k.adam_step(b.params, b.grads, b.m, b.v, b.count, lr, beta1, beta2, eps, 1 - beta1 ** t, 1 - beta2 ** t, o.weightDecay ?? 0, o.type === 'adamw');
   }
 }
 
-/** 3×3 convolution, stride 1, no padding. x: [n, cin, h, w] → out: [n, cout, h-2, w-2]. */
+/** An optimiser and its settings (PyTorch's names and defaults, but lr has none). */
+export type Optimizer =
+  | { type: 'adam' | 'adamw'; lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
+  | { type: 'sgd'; lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number };
+
+const ADAM_DEFAULTS: Optimizer = { type: 'adam', ...ADAM };
+
+/** Throws a one-line error unless `o` is an optimiser simdnet knows, with sensible settings. */
+export function checkOptimizer(o: Optimizer): void {
+  const bad = (why: string) => new Error(`optimizer: ${why}`);
+  if (!o || !['adam', 'adamw', 'sgd'].includes(o.type)) throw bad(`type must be 'adam', 'adamw' or 'sgd', got ${JSON.stringify(o?.type)}`);
+  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw bad(`lr must be a positive number, got ${o.lr}`);
+  if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) throw bad(`weightDecay must be ≥ 0, got ${o.weightDecay}`);
+  if (o.type === 'sgd' && o.momentum !== undefined && !(o.momentum >= 0 && o.momentum < 1)) throw bad(`momentum must be in [0, 1), got ${o.momentum}`);
+  if (o.type !== 'sgd') {
+    for (const k of ['beta1', 'beta2'] as const) if (o[k] !== undefined && !(o[k]! >= 0 && o[k]! < 1)) throw bad(`${k} must be in [0, 1), got ${o[k]}`);
+  }
+}
+
+/** How a convolution is set up beyond its channels; everything optional. */
+export interface ConvOptions {
+  /** Kernel height and width (default 3×3). */
+  kernel?: [number, number];
+  stride?: number;
+  padding?: Padding;
+  /** With a bias (default true). */
+  bias?: boolean;
+  /** Force an algorithm ('im2col' or 'winograd'); default: the kernels' choice. */
+  algorithm?: ConvAlgorithm;
+}
+
+export type ConvAlgorithm = 'im2col' | 'winograd';
+
+/**
+ * 2-D convolution. x: [n, cin, h, w] → out: [n, cout, oh, ow]. The study's
+ * shape (3×3, stride 1, valid, with bias) runs conv.ts's tuned 3×3 kernels
+ * (which pick Winograd or im2col themselves); every other shape, or a forced
+ * algorithm, runs conv2d.ts's general kernels.
+ */
 export class Conv2d implements Layer {
   readonly out: Act;
   readonly weight: Param;
-  readonly bias: Param;
+  readonly bias: Param | null;
+  readonly outH: number;
+  readonly outW: number;
   /** The kernels' workspace (im2col columns or Winograd transforms) and channel-major product, kept for backward; Conv2dBatchNorm shares them. */
   readonly col: number;
   readonly yc: number;
+  /** The general kernel's algorithm id, or -1 on the tuned 3×3 path. */
+  readonly algo: number;
+  private readonly g: { kh: number; kw: number; stride: number; padT: number; padL: number };
 
-  constructor(private net: Net, name: string, private x: Act, private cin: number, private h: number, private w: number, private cout: number) {
+  constructor(private net: Net, name: string, private x: Act, private cin: number, private h: number, private w: number, private cout: number, opts: ConvOptions = {}) {
+    const [kh, kw] = opts.kernel ?? [3, 3], stride = opts.stride ?? 1, padding = opts.padding ?? 'valid';
     if (x.size !== cin * h * w) throw new Error(`${name}: input has ${x.size} floats per sample, expected ${cin}×${h}×${w}`);
-    if (h < 3 || w < 3) throw new Error(`${name}: a 3×3 convolution needs an input of at least 3×3, got ${h}×${w}`);
-    const P = (h - 2) * (w - 2);
-    const bound = 1 / Math.sqrt(cin * 9);
-    this.weight = net.param(`${name}.weight`, [cout, cin, 3, 3], { bound });
-    this.bias = net.param(`${name}.bias`, [cout], { bound });
+    const gh = convGeometry(h, kh, stride, padding), gw = convGeometry(w, kw, stride, padding);
+    if (gh.out < 1 || gw.out < 1) throw new Error(`${name}: a ${kh}×${kw} kernel does not fit a ${h}×${w} input`);
+    this.outH = gh.out;
+    this.outW = gw.out;
+    this.g = { kh, kw, stride, padT: gh.before, padL: gw.before };
+    const bound = 1 / Math.sqrt(cin * kh * kw);
+    this.weight = net.param(`${name}.weight`, [cout, cin, kh, kw], { bound });
+    this.bias = opts.bias === false ? null : net.param(`${name}.bias`, [cout], { bound });
+    const P = this.outH * this.outW, k = net.k;
+    const tuned = kh === 3 && kw === 3 && stride === 1 && padding === 'valid' && this.bias !== null && opts.algorithm === undefined;
+    if (tuned) {
+      this.algo = -1;
+    } else {
+      this.algo = opts.algorithm === undefined ? k.k.conv2d_algorithm(cin, kh, kw, stride, this.outH, this.outW)
+        : opts.algorithm === 'winograd' ? k.CONV_WINOGRAD : k.CONV_IM2COL;
+      if (!k.k.conv2d_supports(this.algo, kh, kw, stride, this.outH, this.outW)) {
+        throw new Error(`${name}: the ${opts.algorithm} algorithm does not apply to a ${kh}×${kw} stride-${stride} convolution with a ${this.outH}×${this.outW} output (Winograd: 3×3, stride 1, output sides multiples of 4)`);
+      }
+    }
     this.out = net.act(cout * P);
-    this.col = net.scratch(net.k.k.conv3x3_workspace(net.maxBatch, cin, h, w, cout));
+    this.col = net.scratch(tuned ? k.k.conv3x3_workspace(net.maxBatch, cin, h, w, cout)
+      : k.k.conv2d_workspace(this.algo, net.maxBatch, cin, h, w, cout, kh, kw, this.g.padT, this.g.padL, this.outH, this.outW));
     this.yc = net.scratch(cout * P * net.maxBatch);
   }
 
   forward(n: number): void {
-    this.net.k.k.conv3x3_forward(this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, this.bias.ptr, n, this.cin, this.h, this.w, this.cout);
+    const { k } = this.net.k, b = this.bias ? this.bias.ptr : 0;
+    if (this.algo < 0) {
+      k.conv3x3_forward(this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout);
+      return;
+    }
+    const { kh, kw, stride, padT, padL } = this.g;
+    k.conv2d_forward(this.algo, this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout, kh, kw, stride, padT, padL, this.outH, this.outW);
   }
 
   backward(n: number): void {
-    this.net.k.k.conv3x3_backward(this.x.grad, this.weight.grad, this.bias.grad, this.yc, this.out.grad, this.weight.ptr, this.col, n, this.cin, this.h, this.w, this.cout);
+    const { k } = this.net.k, db = this.bias ? this.bias.grad : 0;
+    if (this.algo < 0) {
+      k.conv3x3_backward(this.x.grad, this.weight.grad, db, this.yc, this.out.grad, this.weight.ptr, this.col, n, this.cin, this.h, this.w, this.cout);
+      return;
+    }
+    const { kh, kw, stride, padT, padL } = this.g;
+    k.conv2d_backward(this.algo, this.x.grad, this.weight.grad, db, this.yc, this.out.grad, this.weight.ptr, this.col, n, this.cin, this.h, this.w, this.cout, kh, kw, stride, padT, padL, this.outH, this.outW);
   }
 }
 
@@ -300,7 +391,7 @@ export class Conv2dBatchNorm extends BatchNormState implements Layer {
   private readonly dyc: number;
 
   constructor(net: Net, convName: string, bnName: string, private x: Act, private cin: number, private h: number, private w: number, private cout: number) {
-    const conv = new Conv2d(net, convName, x, cin, h, w, cout); // conv parameters first, as PyTorch lists them
+    const conv = new Conv2d(net, convName, x, cin, h, w, cout); // conv parameters first, as PyTorch lists them (3×3 valid: the tuned path)
     super(net, bnName, cout);
     this.conv = conv;
     this.dyc = net.scratch(conv.out.size * net.maxBatch);
@@ -312,16 +403,16 @@ export class Conv2dBatchNorm extends BatchNormState implements Layer {
     const { momentum, eps } = BatchNorm;
     if (train) {
       k.conv3x3_batchnorm_forward_train(this.out.ptr, c.col, c.yc, this.mean, this.invstd, this.runningMean.ptr, this.runningVar.ptr,
-        this.x.ptr, c.weight.ptr, c.bias.ptr, this.weight.ptr, this.bias.ptr, n, this.cin, this.h, this.w, this.cout, momentum, eps);
+        this.x.ptr, c.weight.ptr, c.bias!.ptr, this.weight.ptr, this.bias.ptr, n, this.cin, this.h, this.w, this.cout, momentum, eps);
     } else {
-      k.conv3x3_batchnorm_forward_eval(this.out.ptr, c.col, c.yc, this.x.ptr, c.weight.ptr, c.bias.ptr, this.weight.ptr, this.bias.ptr,
+      k.conv3x3_batchnorm_forward_eval(this.out.ptr, c.col, c.yc, this.x.ptr, c.weight.ptr, c.bias!.ptr, this.weight.ptr, this.bias.ptr,
         this.runningMean.ptr, this.runningVar.ptr, n, this.cin, this.h, this.w, this.cout, eps);
     }
   }
 
   backward(n: number): void {
     const k = this.net.k.k, c = this.conv;
-    k.conv3x3_batchnorm_backward(this.x.grad, c.weight.grad, c.bias.grad, this.weight.grad, this.bias.grad, this.dyc,
+    k.conv3x3_batchnorm_backward(this.x.grad, c.weight.grad, c.bias!.grad, this.weight.grad, this.bias.grad, this.dyc,
       this.out.grad, c.weight.ptr, this.weight.ptr, c.col, c.yc, this.mean, this.invstd, n, this.cin, this.h, this.w, this.cout);
   }
 }
@@ -366,7 +457,7 @@ export class ReluMaxPool implements Layer {
 export class PairConcat implements Layer {
   readonly out: Act;
   constructor(private net: Net, private a: Act, private b: Act | null) {
-    this.out = net.act(2 * a.size);
+    this.out = net.act(2 * a.size, a.grad !== 0 || (b !== null && b.grad !== 0));
   }
   forward(n: number): void {
     const { a } = this, b1 = this.b ? this.b.ptr : a.ptr + n * a.size * 4;
@@ -378,18 +469,142 @@ export class PairConcat implements Layer {
   }
 }
 
-/** Layers applied in order; backward in reverse. */
-export class Sequential implements Layer {
-  constructor(readonly layers: Layer[]) {
-    if (layers.length === 0) throw new Error('Sequential needs at least one layer');
+
+/** Max or average pooling over k×k windows with stride s (no padding). x: [n, c, h, w] → out: [n, c, oh, ow]. */
+export class Pool2d implements Layer {
+  readonly out: Act;
+  readonly outH: number;
+  readonly outW: number;
+  private readonly idx: number;
+  constructor(private net: Net, private x: Act, private c: number, private h: number, private w: number, private kind: 'max' | 'avg', private size: number, private stride = size) {
+    this.outH = Math.floor((h - size) / stride) + 1;
+    this.outW = Math.floor((w - size) / stride) + 1;
+    if (this.outH < 1 || this.outW < 1) throw new Error(`a ${size}×${size} pooling window does not fit a ${h}×${w} input`);
+    this.out = net.act(c * this.outH * this.outW);
+    this.idx = kind === 'max' ? net.scratch(this.out.size * net.maxBatch) : 0;
   }
-  get out(): Act {
-    return this.layers[this.layers.length - 1].out;
-  }
-  forward(n: number, train: boolean): void {
-    for (const l of this.layers) l.forward(n, train);
+  forward(n: number): void {
+    const { k } = this.net.k, R = n * this.c;
+    if (this.kind === 'max') k.maxpool2d_forward(this.out.ptr, this.idx, this.x.ptr, R, this.h, this.w, this.size, this.size, this.stride, this.outH, this.outW);
+    else k.avgpool2d_forward(this.out.ptr, this.x.ptr, R, this.h, this.w, this.size, this.size, this.stride, this.outH, this.outW);
   }
   backward(n: number): void {
-    for (let i = this.layers.length - 1; i >= 0; i--) this.layers[i].backward(n);
+    const { k } = this.net.k, R = n * this.c;
+    if (this.kind === 'max') k.maxpool2d_backward(this.x.grad, this.out.grad, this.idx, R, this.h, this.w, this.outH, this.outW);
+    else k.avgpool2d_backward(this.x.grad, this.out.grad, R, this.h, this.w, this.size, this.size, this.stride, this.outH, this.outW);
+  }
+}
+
+/** Global average pooling. x: [n, c, h, w] → out: [n, c]. */
+export class GlobalAvgPool2d implements Layer {
+  readonly out: Act;
+  constructor(private net: Net, private x: Act, private c: number, private p: number) {
+    this.out = net.act(c);
+  }
+  forward(n: number): void {
+    this.net.k.k.global_avgpool_forward(this.out.ptr, this.x.ptr, n * this.c, this.p);
+  }
+  backward(n: number): void {
+    this.net.k.k.global_avgpool_backward(this.x.grad, this.out.grad, n * this.c, this.p);
+  }
+}
+
+/** Elementwise activations besides ReLU: leaky ReLU (with `slope`), sigmoid, tanh. */
+export class Activation implements Layer {
+  readonly out: Act;
+  constructor(private net: Net, private x: Act, private kind: 'leakyRelu' | 'sigmoid' | 'tanh', private slope = 0.01) {
+    this.out = net.act(x.size);
+  }
+  forward(n: number): void {
+    const { k } = this.net.k, len = n * this.x.size, [y, x] = [this.out.ptr, this.x.ptr];
+    if (this.kind === 'leakyRelu') k.leaky_relu_forward(y, x, len, this.slope);
+    else if (this.kind === 'sigmoid') k.sigmoid_forward(y, x, len);
+    else k.tanh_forward(y, x, len);
+  }
+  backward(n: number): void {
+    const { k } = this.net.k, len = n * this.x.size, [dx, dy] = [this.x.grad, this.out.grad];
+    if (this.kind === 'leakyRelu') k.leaky_relu_backward(dx, dy, this.x.ptr, len, this.slope);
+    else if (this.kind === 'sigmoid') k.sigmoid_backward(dx, dy, this.out.ptr, len);
+    else k.tanh_backward(dx, dy, this.out.ptr, len);
+  }
+}
+
+/**
+ * Inverted dropout: in training each value is zeroed with probability `rate`
+ * and the rest scaled by 1/(1 − rate); in evaluation a copy. The mask of step
+ * t comes from a hash of (seed, t, position): the same in every runtime.
+ */
+export class Dropout implements Layer {
+  readonly out: Act;
+  private readonly mask: number;
+  private calls = 0;
+  /** Whether the last forward applied a mask (training with rate > 0); else backward passes the gradient through. */
+  private masked = false;
+  constructor(private net: Net, private x: Act, private rate: number, private seed: number) {
+    if (!(rate >= 0 && rate < 1)) throw new Error(`dropout rate must be in [0, 1), got ${rate}`);
+    this.out = net.act(x.size);
+    this.mask = net.scratch(x.size * net.maxBatch);
+  }
+  forward(n: number, train: boolean): void {
+    const { k } = this.net.k, len = n * this.x.size;
+    this.masked = train && this.rate > 0;
+    if (this.masked) {
+      k.dropout_forward(this.out.ptr, this.mask, this.x.ptr, len, this.rate, (Math.imul(this.seed, 0x9e3779b1) + ++this.calls) >>> 0);
+    } else {
+      const f = this.net.k.f32, s = this.x.ptr >>> 2;
+      f.copyWithin(this.out.ptr >>> 2, s, s + len);
+    }
+  }
+  backward(n: number): void {
+    const len = n * this.x.size;
+    if (this.masked) this.net.k.k.dropout_backward(this.x.grad, this.out.grad, this.mask, len);
+    else this.net.k.f32.copyWithin(this.x.grad >>> 2, this.out.grad >>> 2, (this.out.grad >>> 2) + len);
+  }
+}
+
+/**
+ * Stacks sources along the batch: out rows = source 0's rows, then source 1's,
+ * … (each source `rows[i]` rows per sample of the batch), so that one pass of
+ * the next layers serves them all, as the study's shared trunk does. Backward
+ * overwrites the sources' gradients.
+ */
+export class Stack implements Layer {
+  readonly out: Act;
+  constructor(private net: Net, private sources: Act[], private rows: number[]) {
+    if (!sources.length || sources.some((a) => a.size !== sources[0].size)) throw new Error('stack: sources must have the same size per sample');
+    // No gradient buffer when no source takes one: the next layer then skips its input gradient (conv1 its col2im).
+    this.out = net.act(sources[0].size, sources.some((a) => a.grad !== 0));
+  }
+  forward(n: number): void {
+    const f = this.net.k.f32, size = this.out.size;
+    let at = this.out.ptr >>> 2;
+    this.sources.forEach((a, i) => {
+      const len = n * this.rows[i] * size;
+      f.copyWithin(at, a.ptr >>> 2, (a.ptr >>> 2) + len);
+      at += len;
+    });
+  }
+  backward(n: number): void {
+    const f = this.net.k.f32, size = this.out.size;
+    let at = this.out.grad >>> 2;
+    this.sources.forEach((a, i) => {
+      const len = n * this.rows[i] * size;
+      if (a.grad) f.copyWithin(a.grad >>> 2, at, at + len);
+      at += len;
+    });
+  }
+}
+
+/**
+ * Where an activation feeds several layers, the one whose backward runs first
+ * writes its gradient; each later one writes into a private buffer, and this
+ * step, right after it in backward order, adds that into the shared gradient.
+ */
+export class GradSum implements Layer {
+  constructor(private net: Net, readonly out: Act, private shared: number, private priv: number) {}
+  forward(): void {}
+  backward(n: number): void {
+    const f = this.net.k.f32, d = this.shared >>> 2, s = this.priv >>> 2, len = n * this.out.size;
+    for (let i = 0; i < len; i++) f[d + i] += f[s + i];
   }
 }

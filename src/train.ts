@@ -1,9 +1,9 @@
 // One training round of the study: data for the seed, a fresh model, Adam,
-// mini-batches of 100 reshuffled every epoch, and per-epoch evaluation.
+// mini-batches of 100 reshuffled every epoch, and per-epoch evaluation: the
+// model API's fit on the round's pairs (two inputs: digit 0 and digit 1).
 import { BuildChoice, Kernels, loadKernels, resolveBuild, Build } from './kernels.js';
-import { DIGIT_CLASSES, IMAGE, ModelId, MODEL_IDS, PairModel } from './models.js';
+import { ModelId, MODEL_IDS, PairModel } from './models.js';
 import { drawRound, loadDigits, PairSet } from './data.js';
-import { Rng } from './prng.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -38,7 +38,11 @@ export interface RoundOptions {
   pairs?: number;
   /** Kernel build; ignored when `kernels` is given. Default 'auto'. */
   build?: BuildChoice;
-  /** Reuse a loaded kernel instance (a worker serving many rounds does). */
+  /**
+   * Plan into a loaded kernel instance (a worker serving many rounds does);
+   * then the returned model's memory is the caller's to free with
+   * `model.model.dispose()`. Default: a fresh instance the model owns.
+   */
   kernels?: Kernels;
   batch?: number;
   onEpoch?: (record: EpochRecord) => void;
@@ -64,60 +68,18 @@ function checkCount(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
 }
 
-/** A pair set copied into kernel memory once per round. */
-interface PlacedSet {
-  n: number;
-  x0: number; x1: number; c0: number; c1: number; target: number;
-}
-
-function place(k: Kernels, s: PairSet): PlacedSet {
-  const p = { n: s.n, x0: k.alloc(s.x0.length), x1: k.alloc(s.x1.length), c0: k.alloc(s.n), c1: k.alloc(s.n), target: k.alloc(s.n) };
-  k.write(p.x0, s.x0);
-  k.write(p.x1, s.x1);
-  k.i32.set(s.c0, p.c0 >>> 2);
-  k.i32.set(s.c1, p.c1 >>> 2);
-  k.write(p.target, s.target);
-  return p;
-}
-
-/** Copies pairs order[from .. from+n) of a placed set into the model's batch buffers (no allocation). */
-function loadBatch(k: Kernels, model: PairModel, set: PlacedSet, order: Int32Array | null, from: number, n: number): void {
-  const f = k.f32, i = k.i32;
-  const d0 = model.inputPtr(n, 0) >>> 2, d1 = model.inputPtr(n, 1) >>> 2;
-  const t = model.targets >>> 2, c = model.classes >>> 2;
-  for (let b = 0; b < n; b++) {
-    const p = order ? order[from + b] : from + b;
-    const s0 = (set.x0 >>> 2) + p * IMAGE, s1 = (set.x1 >>> 2) + p * IMAGE;
-    f.copyWithin(d0 + b * IMAGE, s0, s0 + IMAGE);
-    f.copyWithin(d1 + b * IMAGE, s1, s1 + IMAGE);
-    f[t + b] = f[(set.target >>> 2) + p];
-    i[c + b] = i[(set.c0 >>> 2) + p];
-    i[c + n + b] = i[(set.c1 >>> 2) + p];
+/** A pair set as the model's data: inputs [digit 0 images, digit 1 images], targets [comparison, classes [n, 2]]. */
+function asData(s: PairSet, digits: boolean): [Float32Array[], (Float32Array | Int32Array)[]] {
+  const classes = new Int32Array(2 * s.n);
+  for (let b = 0; b < s.n; b++) {
+    classes[2 * b] = s.c0[b];
+    classes[2 * b + 1] = s.c1[b];
   }
+  return [[s.x0, s.x1], digits ? [s.target, classes] : [s.target]];
 }
 
-/** Pairs right in the last forward: logit > 0 predicts "first larger". */
-function pairsRight(k: Kernels, model: PairModel, n: number): number {
-  const f = k.f32, z = model.logits.ptr >>> 2, t = model.targets >>> 2;
-  let right = 0;
-  for (let b = 0; b < n; b++) if ((f[z + b] > 0 ? 1 : 0) === f[t + b]) right++;
-  return right;
-}
-
-/** Digits whose largest logit is their class, in the last forward (2n digits). */
-function digitsRight(k: Kernels, model: PairModel, n: number): number {
-  const f = k.f32, i = k.i32, z = model.digitLogits!.ptr >>> 2, c = model.classes >>> 2;
-  let right = 0;
-  for (let d = 0; d < 2 * n; d++) {
-    let best = 0;
-    for (let j = 1; j < DIGIT_CLASSES; j++) if (f[z + d * DIGIT_CLASSES + j] > f[z + d * DIGIT_CLASSES + best]) best = j;
-    if (best === i[c + d]) right++;
-  }
-  return right;
-}
-
-/** Trains one round of the study and returns its per-epoch records. */
-export async function trainRound(opts: RoundOptions): Promise<RoundResult> {
+/** Trains one round of the study; returns its per-epoch records and the trained network (`network`: predict, save, read weights). */
+export async function trainRound(opts: RoundOptions): Promise<RoundResult & { network: PairModel }> {
   const { model: id, seed } = opts;
   const epochs = opts.epochs ?? DEFAULTS.epochs, pairs = opts.pairs ?? DEFAULTS.pairs, batch = opts.batch ?? DEFAULTS.batch;
   if (!MODEL_IDS.includes(id)) throw new Error(`unknown model ${String(id)} (1, 2, 3 or 4)`);
@@ -125,56 +87,35 @@ export async function trainRound(opts: RoundOptions): Promise<RoundResult> {
   checkCount('epochs', epochs);
   checkCount('pairs', pairs);
   checkCount('batch', batch);
-  const k = opts.kernels ?? (await sharedKernels(opts.build));
+  const k = opts.kernels ?? (await loadKernels(opts.build ?? 'auto'));
   const data = drawRound(await loadDigits(), seed, pairs);
-
-  const mark = k.mark();
+  const pm = new PairModel(k, id, batch, seed);
+  const digits = id >= 3;
+  const [x, y] = asData(data.train, digits), [vx, vy] = asData(data.test, digits);
+  const records: EpochRecord[] = [];
+  const start = performance.now();
+  let history;
   try {
-    const model = new PairModel(k, id, batch, seed);
-    const train = place(k, data.train), test = place(k, data.test);
-    const order = Int32Array.from({ length: pairs }, (_, i) => i);
-    const rng = new Rng(seed, 3);
-    const records: EpochRecord[] = [];
-    let diverged: RoundResult['diverged'];
-    const start = performance.now();
-
-    for (let epoch = 1; epoch <= epochs && !diverged; epoch++) {
-      opts.signal?.throwIfAborted();
-      rng.shuffle(order);
-      let lossSum = 0, right = 0;
-      for (let from = 0, b = 0; from < pairs; from += batch, b++) {
-        const n = Math.min(batch, pairs - from);
-        loadBatch(k, model, train, order, from, n);
-        const { loss } = model.trainStep(n);
-        if (!Number.isFinite(loss)) {
-          diverged = { epoch, batch: b, loss };
-          break;
-        }
-        lossSum += loss * n;
-        right += pairsRight(k, model, n);
-      }
-      if (diverged) break;
-      let testRight = 0, digitRight = 0;
-      for (let from = 0; from < test.n; from += batch) {
-        const n = Math.min(batch, test.n - from);
-        loadBatch(k, model, test, null, from, n);
-        model.forward(n, false);
-        testRight += pairsRight(k, model, n);
-        if (model.digit) digitRight += digitsRight(k, model, n);
-      }
-      const record: EpochRecord = { epoch, trainLoss: lossSum / pairs, trainAccuracy: right / pairs, testAccuracy: testRight / test.n };
-      if (model.digit) record.testDigitAccuracy = digitRight / (2 * test.n);
-      records.push(record);
-      opts.onEpoch?.(record);
-    }
-    const seconds = (performance.now() - start) / 1000;
-    const last = records[records.length - 1];
-    return {
-      model: id, seed, epochs, pairs, build: k.build, records,
-      finalTestAccuracy: diverged || !last ? NaN : last.testAccuracy,
-      seconds, ...(diverged ? { diverged } : {}),
-    };
-  } finally {
-    k.release(mark);
+    history = await pm.model.fit(x, y, {
+      epochs, batchSize: batch, seed, validationData: [vx, vy], signal: opts.signal,
+      onEpoch: (e) => {
+        const r: EpochRecord = { epoch: e.epoch, trainLoss: e.loss, trainAccuracy: e.accuracy[0], testAccuracy: e.val!.accuracy[0] };
+        if (digits) r.testDigitAccuracy = e.val!.accuracy[1];
+        records.push(r);
+        opts.onEpoch?.(r);
+      },
+    });
+  } catch (e) {
+    if (opts.kernels) pm.model.dispose();
+    throw e;
   }
+  const seconds = (performance.now() - start) / 1000;
+  const diverged = history.stopped;
+  const last = records[records.length - 1];
+  return {
+    model: id, seed, epochs, pairs, build: k.build, records,
+    finalTestAccuracy: diverged || !last ? NaN : last.testAccuracy,
+    seconds, ...(diverged ? { diverged } : {}),
+    network: pm,
+  };
 }

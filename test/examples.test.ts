@@ -30,6 +30,31 @@ describe('examples', () => {
     expect(epochLines(den.stdout)).toEqual(lines); // same seed, same numbers in both runtimes
   });
 
+  it("the README's own network trains through the model API, with the same numbers in Node and in Deno", async () => {
+    const files = { node: `${root}readme-network.tmp.mjs`, deno: `${root}readme-network.tmp.ts` };
+    try {
+      const code = readmeSnippet('A small convolutional network');
+      writeFileSync(files.node, code);
+      writeFileSync(files.deno, code);
+      const a = await run('node', [files.node], { cwd: root });
+      expect(a.stdout).toMatch(/total parameters: 52138/);
+      const acc = epochLines(a.stdout).map((l) => Number(/test accuracy ([\d.]+) %/.exec(l)![1]));
+      expect(acc).toHaveLength(2);
+      expect(acc[1]).toBeGreaterThan(93); // two epochs on 7000 digits
+      const b = await run(deno, [...denoArgs, '--allow-write', files.deno], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+      expect(epochLines(b.stdout)).toEqual(epochLines(a.stdout));
+    } finally {
+      for (const f of [...Object.values(files), `${root}digits.safetensors`]) rmSync(f, { force: true });
+    }
+  });
+
+  it('examples/lenet.mjs trains LeNet-5 on 28×28 digits (two epochs here; the README gives the full run)', async () => {
+    const { stdout } = await run('node', ['examples/lenet.mjs', '2'], { cwd: root });
+    expect(stdout).toMatch(/total parameters: 61706/);
+    const final = Number(/test accuracy ([\d.]+) % \(3000 digits\) after 2 epochs on 7000 digits/.exec(stdout)![1]);
+    expect(final).toBeGreaterThan(94);
+  });
+
   it("the README's five-line programs train a model in Node and in Deno", async () => {
     const files = { node: `${root}readme-snippet.tmp.mjs`, deno: `${root}readme-snippet.tmp.ts` };
     try {

@@ -47,9 +47,7 @@ describe.each([1, 2, 3, 4] as ModelId[])('model %i against PyTorch', (id) => {
     expect(parts.loss).toBeCloseTo(ft.loss.values[0], 5);
     expect(parts.bce).toBeCloseTo(ft.bce.values[0], 5);
     expect(relErr(k.read(model.logits.ptr, B), ft.logits.values)).toBeLessThan(TOL);
-    const trunkOut = model.trunks[0].out;
-    const t0 = id === 1 ? k.read(trunkOut.ptr, B * 256) : k.read(trunkOut.ptr, B * 256);
-    const t1 = id === 1 ? k.read(model.trunks[1].out.ptr, B * 256) : k.read(trunkOut.ptr + B * 256 * 4, B * 256);
+    const [t0, t1] = model.trunkOutputs(B);
     expect(relErr(t0, ft.trunk_out_digit0.values)).toBeLessThan(TOL);
     expect(relErr(t1, ft.trunk_out_digit1.values)).toBeLessThan(TOL);
     if (id >= 3) {

@@ -7,7 +7,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Kernels, loadKernels } from '../src/kernels.js';
 import { PairModel, ModelId, IMAGE } from '../src/models.js';
 import { drawRound, loadDigits, DigitPool } from '../src/data.js';
-import { Net, Linear, ReLU, Sequential } from '../src/layers.js';
 import { trainRound } from '../src/train.js';
 import { decodeSafetensors } from '../src/safetensors.js';
 import { Rng } from '../src/prng.js';
@@ -164,7 +163,7 @@ describe('the library refuses what it cannot compute', () => {
       m.setBatch(batch.input, batch.target, batch.classes);
       const before = m.net.names().map((n) => m.net.read(n));
       for (const n of [0, -1, 5, 2.5, NaN]) {
-        expect(() => m.forward(n, true), `model ${id} n=${n}`).toThrow(/batch of .* pairs; this model holds 1 … 4/);
+        expect(() => m.forward(n, true), `model ${id} n=${n}`).toThrow(/a batch of .* samples; this model holds 1 … 4/);
         expect(() => m.forwardBackward(n)).toThrow(RangeError);
         expect(() => m.trainStep(n)).toThrow(RangeError);
       }
@@ -181,7 +180,7 @@ describe('the library refuses what it cannot compute', () => {
     for (const bad of [10, -1, 2.5, NaN]) {
       const c = Array.from(classes);
       c[3] = bad;
-      expect(() => m.setBatch(input, target, c)).toThrow(/classes\[3\] is .*: digit classes are integers 0 … 9/);
+      expect(() => m.setBatch(input, target, c)).toThrow(/classes\[3\] is .*: labels are integers 0 … 9/);
     }
     expect(() => m.setBatch(input, [0, 2], classes)).toThrow(/target\[1\] is 2/);
     expect(m.setBatch(input, target, classes)).toBe(2);
@@ -258,31 +257,3 @@ describe('builds', () => {
   });
 });
 
-describe('a network of your own from the layers', () => {
-  it('a two-layer perceptron learns to classify digits (the README example)', async () => {
-    const mark = k.mark();
-    const net = new Net(k, 64);
-    const x = net.act(196, false);
-    const fc1 = new Linear(net, 'fc1', x, 196, 32);
-    const act = new ReLU(net, fc1.out);
-    const fc2 = new Linear(net, 'fc2', act.out, 32, 10);
-    const mlp = new Sequential([fc1, act, fc2]);
-    const labels = net.scratch(64);
-    net.finalize(0);
-    const { train } = drawRound(pool, 1, 64);
-    const n = 64;
-    k.write(x.ptr, train.x0);
-    k.i32.set(train.c0, labels >> 2);
-    const losses: number[] = [];
-    for (let step = 0; step < 100; step++) {
-      net.zeroGrads();
-      mlp.forward(n, true);
-      losses.push(k.k.softmax_cross_entropy(fc2.out.grad, fc2.out.ptr, labels, n, 10, 1));
-      mlp.backward(n);
-      net.adamStep();
-    }
-    expect(losses[99]).toBeLessThan(losses[0] / 10); // memorises 64 digits
-    expect(net.names()).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
-    k.release(mark);
-  });
-});
