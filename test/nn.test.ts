@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadKernels, Kernels } from '../src/kernels.js';
-import { layers as nn, sequential, model, input, chain, stack, unstack, concat, Model } from '../src/nn.js';
+import { layers as nn, sequential, model, input, chain, stack, unstack, concat, Model, LayerSpec } from '../src/nn.js';
 import { Rng } from '../src/prng.js';
 import * as ref from './reference.js';
 
@@ -101,7 +101,7 @@ describe('every layer through a compiled model', () => {
   const rand = (n: number, s = 1) => Float32Array.from(ref.randn(rng, n, s));
 
   // Shallow networks, one per group of layers: float32 finite differences stay accurate through a few layers.
-  const nets: [string, () => ReturnType<typeof nn.dense>[], number[]][] = [
+  const nets: [string, () => LayerSpec[], number[]][] = [
     ['conv 3×3 same by Winograd (padded), batch norm, leaky ReLU', () => [nn.conv2d(8, 3, { padding: 'same', algorithm: 'winograd', name: 'c1' }), nn.batchNorm({ name: 'bn1' }), nn.leakyRelu({ slope: 0.1 }), nn.flatten(), nn.dense(3, { name: 'out' })], [2, 8, 12]],
     ['conv 3×5 stride 2 same, tanh, max pool 3/2', () => [nn.conv2d(6, [3, 5], { stride: 2, padding: 'same', name: 'c2' }), nn.tanh(), nn.maxPool2d(3, { stride: 2 }), nn.flatten(), nn.dense(3, { name: 'out' })], [2, 12, 16]],
     ['conv 1×1, sigmoid, avg pool 2/1, conv 3×3 same without bias, global avg pool', () => [nn.conv2d(5, 1, { name: 'c3' }), nn.sigmoid(), nn.avgPool2d(2, { stride: 1 }), nn.conv2d(4, 3, { padding: 'same', useBias: false, name: 'c4' }), nn.tanh(), nn.globalAvgPool2d(), nn.dense(3, { name: 'out' })], [2, 7, 9]],
