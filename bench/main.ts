@@ -6,6 +6,7 @@ import { benchRound } from './round.js';
 import { benchPeers } from './peers.js';
 import { benchScaling } from './scaling.js';
 import { benchLenet } from './lenet.js';
+import { benchAgainst } from './ab.js';
 import { compare } from './compare.js';
 import { save } from './common.js';
 import { ModelId } from '../src/models.js';
@@ -16,6 +17,7 @@ const HELP = `Usage: npm run bench -- [kernels|round|peers|scaling|lenet|all] [f
 
   kernels   every kernel on the study's shapes, SIMD and scalar  [--reps N] [--filter TEXT]
   round     one round of each model on one core                   [--models 1,2,3,4] [--builds simd,scalar] [--epochs N] [--repeat N]
+            with --against DIR: this checkout against another built one, alternating, paired ratios
   peers     one epoch of models 2 and 4: simdnet vs TensorFlow.js [--epochs N alternating pairs]
   scaling   rounds per minute of the pool, 1..cores workers       [--epochs N]
   lenet     one epoch of LeNet-5 on 28×28 digits: simdnet vs TF.js [--epochs N alternating pairs]
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       reps: { type: 'string' }, filter: { type: 'string' }, epochs: { type: 'string' }, models: { type: 'string' },
-      builds: { type: 'string' }, repeat: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      builds: { type: 'string' }, repeat: { type: 'string' }, against: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const which = positionals[0] ?? 'all';
@@ -53,7 +55,8 @@ async function main(): Promise<void> {
     if (models.some((m) => ![1, 2, 3, 4].includes(m))) throw new Error(`--models: a comma-separated list of 1, 2, 3, 4, got "${values.models}"`);
     const builds = (values.builds ?? 'simd,scalar').split(',') as Build[];
     if (builds.some((b) => b !== 'simd' && b !== 'scalar')) throw new Error(`--builds: simd and/or scalar, got "${values.builds}"`);
-    report('round', await benchRound({ models, epochs: epochs ?? 60, builds, repeat: int('repeat', values.repeat), log }));
+    if (values.against) report('round-against', await benchAgainst({ against: values.against, models, epochs: epochs ?? 60, repeat: int('repeat', values.repeat), log }));
+    else report('round', await benchRound({ models, epochs: epochs ?? 60, builds, repeat: int('repeat', values.repeat), log }));
   }
   if (which === 'peers' || which === 'all') report('peers', await benchPeers({ epochs, log }));
   if (which === 'scaling' || which === 'all') report('scaling', await benchScaling({ epochs, log }));
