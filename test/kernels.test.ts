@@ -282,7 +282,7 @@ describe.each(builds)('%s build', (build) => {
     k.release(mark);
   });
 
-  it("adam step follows PyTorch's formula over several steps", () => {
+  it.each([[0, false], [0.1, false], [0.1, true]] as const)("adam step follows PyTorch's formula over several steps (weight decay %f, decoupled %s: Adam, Adam + L2, AdamW)", (wd, decoupled) => {
     const mark = k.mark();
     const n = 11, lr = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8;
     const p = rand(n), pp = put(k, p), pg = k.alloc(n), pm = k.alloc(n), pv = k.alloc(n);
@@ -291,10 +291,12 @@ describe.each(builds)('%s build', (build) => {
       const g = rand(n);
       k.write(pg, g);
       const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
-      k.k.adam_step(pp, pg, pm, pv, n, lr, b1, b2, eps, bc1, bc2, 0, false);
+      k.k.adam_step(pp, pg, pm, pv, n, lr, b1, b2, eps, bc1, bc2, wd, decoupled);
       for (let i = 0; i < n; i++) {
-        m[i] = b1 * m[i] + (1 - b1) * g[i];
-        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+        const gi = decoupled ? g[i] : g[i] + wd * want[i]; // Adam's L2 adds to the gradient
+        if (decoupled) want[i] *= 1 - lr * wd; // AdamW shrinks the weight first
+        m[i] = b1 * m[i] + (1 - b1) * gi;
+        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
         want[i] -= (lr / bc1) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + eps);
       }
     }
@@ -302,6 +304,7 @@ describe.each(builds)('%s build', (build) => {
     for (let i = 0; i < n; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-6);
     k.release(mark);
   });
+
 });
 
 describe('SIMD and scalar builds agree bit for bit', () => {
