@@ -7,8 +7,11 @@ import { resolveBuild, Build } from '../kernels.js';
 import { ModelId } from '../models.js';
 import { StudySettings, RoundRecord, STUDY_DEFAULTS, checkSettings } from '../study/settings.js';
 import { runStudy, defaultWorkers, memoryWorkerLimit, checkCapacity, StudyProgress, WORKER_BYTES } from '../study/runner.js';
+import { aggregate } from '../study/aggregate.js';
 import { StudyLog, LogWriteError } from '../study/log.js';
 import { writeReport, machineInfo, softwareInfo } from '../report/report.js';
+import { runQueued } from '../queue/coordinator.js';
+import { parseRedisUrl } from '../queue/connection.js';
 
 const HELP = `Usage: npm run experiment -- [flags]
 
@@ -26,6 +29,10 @@ figure2.svg/.png (training loss, digit accuracy) and report.md.
   --build B          simd or scalar (default: simd where the runtime validates it)
   --out DIR          output folder (default: a new folder under results/)
   --resume DIR       continue a stopped study in DIR with its own settings
+  --queue URL        run the rounds as BullMQ jobs on the Redis at URL
+                     (redis://[:password@]host:port[/db], rediss:// for TLS);
+                     \`npx simdnet-worker --queue URL\` on any machine serves them,
+                     --workers N more here (0: coordinate only)
   -h, --help         this text
 
 Each finished round is appended to DIR/rounds.jsonl at once; Ctrl-C or
@@ -40,7 +47,7 @@ function positiveInt(flag: string, v: string | undefined, fallback: number, min 
   return Number(v);
 }
 
-const STRING_FLAGS = ['models', 'rounds', 'epochs', 'pairs', 'seed', 'workers', 'build', 'out', 'resume'];
+const STRING_FLAGS = ['models', 'rounds', 'epochs', 'pairs', 'seed', 'workers', 'build', 'out', 'resume', 'queue'];
 
 /** `--rounds -1` as `--rounds=-1`, so that a negative number reaches our own check instead of parseArgs's "ambiguous". */
 function joinNegativeValues(argv: string[]): string[] {
@@ -102,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         models: { type: 'string' }, rounds: { type: 'string' }, epochs: { type: 'string' }, pairs: { type: 'string' },
         seed: { type: 'string' }, workers: { type: 'string' }, build: { type: 'string' }, out: { type: 'string' },
-        resume: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        resume: { type: 'string' }, queue: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -112,7 +119,16 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const requested = positiveInt('workers', values.workers, defaultWorkers());
+  const queue = values.queue;
+  if (queue !== undefined) {
+    try {
+      parseRedisUrl(queue);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  // With a queue, --workers counts the local workers besides the remote ones (0: coordinate only).
+  const requested = positiveInt('workers', values.workers, defaultWorkers(), queue !== undefined ? 0 : 1);
   let settings: StudySettings, dir: string;
   let done: RoundRecord[] = [];
   let log: StudyLog;
@@ -150,11 +166,13 @@ async function main(argv: string[]): Promise<number> {
   // No more workers than rounds to run, nor than the free memory holds.
   const remaining = Math.max(1, total - done.length), fit = memoryWorkerLimit();
   const workers = Math.min(requested, remaining, fit);
-  if (workers < requested) {
+  if (workers < requested && requested > 0) {
     console.error(`--workers ${requested}: using ${workers} (${workers === remaining ? `${remaining} rounds to run` : `free memory holds ${fit} at about ${WORKER_BYTES >> 20} MB each`})`);
   }
   log.startSession(workers);
-  console.error(`study: models ${s.models.join(',')}, ${s.rounds} rounds, ${s.epochs} epochs, ${s.pairs} pairs, seed ${s.seed}, ${s.build} build, ${workers} workers -> ${dir}`);
+  const study = queue !== undefined ? log.queueId() : null;
+  const where = queue !== undefined ? `queue ${parseRedisUrl(queue).safe} (study ${study}), ${workers} local workers` : `${workers} workers`;
+  console.error(`study: models ${s.models.join(',')}, ${s.rounds} rounds, ${s.epochs} epochs, ${s.pairs} pairs, seed ${s.seed}, ${s.build} build, ${where} -> ${dir}`);
 
   const controller = new AbortController();
   let signals = 0;
@@ -170,21 +188,36 @@ async function main(argv: string[]): Promise<number> {
   const safe = () => `the rounds already logged in ${dir}/rounds.jsonl are safe; when the disk has room, continue with: npm run experiment -- --resume ${dir}`;
   let result;
   try {
-    result = await runStudy(settings, {
+    const common = {
       workers,
       done,
       signal: controller.signal,
-      onRound: (r) => {
+      onRound: (r: RoundRecord) => {
         log.append(r);
         if (r.diverged) console.error(`\nmodel ${r.model} round ${r.round} diverged at epoch ${r.diverged.epoch} (loss ${r.diverged.loss}): reported, not averaged`);
       },
-      onProgress: (p) => progress.update(p),
-      onFailure: (f) => console.error(`\nmodel ${f.model} round ${f.round} failed${f.retrying ? ', retrying once' : ' twice, reported'}: ${f.error}`),
-    });
+      onProgress: (p: StudyProgress) => progress.update(p),
+      onFailure: (f: { model: number; round: number; error: string; retrying: boolean }) => console.error(`\nmodel ${f.model} round ${f.round} failed${f.retrying ? ', retrying once' : ' twice, reported'}: ${f.error}`),
+    };
+    if (queue !== undefined) {
+      const run = await runQueued(settings, {
+        ...common, url: queue, study: study!,
+        onProblem: (m) => console.error(`\nwarning: ${m}`),
+        onConnectionError: (e) => console.error(`\nRedis at ${parseRedisUrl(queue).safe}: ${e.message}; retrying (finished rounds wait in Redis)`),
+      });
+      result = { ...run, settings, aggregates: aggregate(settings.models, run.rounds) };
+    } else {
+      result = await runStudy(settings, common);
+    }
   } catch (e) {
     progress.end();
     if (e instanceof LogWriteError) {
       console.error(`experiment: ${e.message}; study stopped: ${safe()}`);
+      log.close();
+      return 1;
+    }
+    if (queue !== undefined) {
+      console.error(`experiment: ${(e as Error).message}; the study in ${dir} is kept: continue it with npm run experiment -- --resume ${dir} --queue URL`);
       log.close();
       return 1;
     }

@@ -6,13 +6,16 @@
 // their rounds rerun, never averaged.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { fsReason, writeFileAtomic } from '../fsutil.js';
-import { StudySettings, RoundRecord, checkSettings, roundMismatch } from './settings.js';
+import { StudySettings, RoundRecord, STUDY_ID, checkSettings, roundMismatch } from './settings.js';
 import { lockStudy } from './lock.js';
 
 export const SETTINGS_FILE = 'settings.json';
 export const ROUNDS_FILE = 'rounds.jsonl';
 export const SESSIONS_FILE = 'sessions.json';
+/** A queued study's id (its jobs on Redis carry it). */
+export const QUEUE_FILE = 'queue.json';
 
 /** One run of the command line on a study (a resumed study has several). */
 export interface Session {
@@ -179,6 +182,27 @@ export class StudyLog {
     }
     if (this.session) this.session.rounds++;
     this.saveSessions();
+  }
+
+  /** The study's id on a queue: read from queue.json, or made (random) and kept there the first time. */
+  queueId(): string {
+    const path = join(this.dir, QUEUE_FILE);
+    if (existsSync(path)) {
+      try {
+        const { study } = JSON.parse(readFileSync(path, 'utf8'));
+        if (typeof study === 'string' && STUDY_ID.test(study)) return study;
+      } catch {
+        // unreadable: refuse below rather than start a second identity for this study
+      }
+      throw new Error(`${path} is not a valid queue file ({"study": "<8-32 lowercase letters and digits>"}); restore it to re-attach to the study's jobs`);
+    }
+    const study = randomBytes(8).toString('hex');
+    try {
+      writeFileAtomic(path, JSON.stringify({ study }) + '\n');
+    } catch (e) {
+      throw new LogWriteError((e as Error).message);
+    }
+    return study;
   }
 
   /** Every session so far, this one with its wall time up to now. */

@@ -29,6 +29,9 @@ export type RoundRecord = RoundResult & { round: number };
 
 export const STUDY_DEFAULTS = { models: [1, 2, 3, 4] as ModelId[], rounds: 100, epochs: 60, pairs: 1000, seed: 0 };
 
+/** A queued study's id: 8 to 32 lowercase letters and digits. */
+export const STUDY_ID = /^[a-z0-9]{8,32}$/;
+
 /** Seeds are 32-bit: round r's seed `seed + r` must stay below 2³², or rounds would repeat. */
 export const SEED_LIMIT = 2 ** 32;
 

@@ -1,0 +1,15 @@
+import { Queue, Worker, UnrecoverableError } from 'bullmq';
+import { Redis } from 'ioredis';
+const url = 'redis://127.0.0.1:6391';
+const conn = () => new Redis(url, { maxRetriesPerRequest: null });
+const q = new Queue('t', { connection: conn() });
+await q.waitUntilReady();
+await q.addBulk([{ name: 'round', data: { a: 1 }, opts: { jobId: 'abc-m1-r0' } }, { name: 'round', data: { a: 2 }, opts: { jobId: 'abc-m1-r0' } }, { name: 'round', data: { bad: 1 }, opts: { jobId: 'abc-bad', attempts: 3 } }]);
+console.log('counts', await q.getJobCounts());
+const w = new Worker('t', async (job) => { if (job.data.bad) throw new UnrecoverableError('bad payload'); return { got: job.data.a }; }, { connection: conn(), concurrency: 2 });
+await new Promise((r) => setTimeout(r, 1000));
+const done = await q.getJobs(['completed']);
+console.log(done.map((j) => [j.id, j.returnvalue]));
+const failed = await q.getJobs(['failed']);
+console.log(failed.map((j) => [j.id, j.failedReason, j.attemptsMade]));
+await w.close(); await q.obliterate({ force: true }); await q.close();
