@@ -2,9 +2,8 @@
 // temp folder, the coordinator (`npm run experiment -- --queue`) and worker
 // processes (`simdnet-worker`) as a user runs them. Without redis-server these
 // tests say why and are skipped, except under CI=true, where they must run.
-import { execFile, spawn, ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFile, spawn, ChildProcess } from 'node:child_process';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,59 +14,17 @@ import { runStudy } from '../src/study/runner.js';
 import { readLog } from '../src/study/log.js';
 import { RoundRecord, StudySettings } from '../src/study/settings.js';
 import { QUEUE_NAME } from '../src/queue/jobs.js';
+import { RedisServer, findRedisServer, freePort } from '../bench/redis-server.js';
 
 const run = promisify(execFile);
 const cli = new URL('../dist/cli/experiment.js', import.meta.url).pathname;
 const workerCli = new URL('../dist/cli/worker.js', import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), 'simdnet-queue-'));
 
-function which(cmd: string): string | null {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-const redisBin = which('redis-server');
+const redisBin = findRedisServer();
 if (!redisBin) {
   if (process.env.CI === 'true') throw new Error('redis-server is not on the PATH: .ci/run installs it (apt-get install redis-server); under CI=true the queue tests must run');
   console.warn('queue tests skipped: no redis-server on the PATH (apt-get install redis-server)');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** A redis-server of our own: loopback, a temp folder, an append-only file so a restart keeps the queue. */
-class Redis {
-  proc: ChildProcess | null = null;
-  constructor(readonly port: number, readonly dir: string) {}
-  get url() {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-  async start() {
-    this.proc = spawn(redisBin!, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' });
-    for (let t = 0; t < 100; t++) {
-      try {
-        await run(which('redis-cli') ?? 'redis-cli', ['-p', String(this.port), 'ping']);
-        return;
-      } catch {
-        await sleep(100);
-      }
-    }
-    throw new Error('redis-server did not start');
-  }
-  async stop() {
-    const p = this.proc;
-    if (!p || p.exitCode !== null) return;
-    p.kill('SIGTERM');
-    await new Promise((r) => p.on('exit', r));
-  }
 }
 
 const strip = (rs: RoundRecord[]) => rs.map(({ seconds: _s, ...r }) => r);
@@ -96,11 +53,10 @@ async function until(what: string, ok: () => boolean, ms = 60_000) {
 const linesOf = (dir: string) => (existsSync(join(dir, 'rounds.jsonl')) ? readFileSync(join(dir, 'rounds.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).length : 0);
 
 describe.skipIf(!redisBin)('studies on a BullMQ queue (real redis-server)', () => {
-  let redis: Redis;
+  let redis: RedisServer;
   const kill: ChildProcess[] = [];
   beforeAll(async () => {
-    redis = new Redis(await freePort(), tmp());
-    await redis.start();
+    redis = await RedisServer.start();
   });
   // A failed test must not leave its workers taking the next test's jobs.
   afterEach(async () => {
@@ -211,6 +167,37 @@ describe.skipIf(!redisBin)('studies on a BullMQ queue (real redis-server)', () =
     w.p.kill('SIGTERM');
     await w.done;
   });
+
+  it('password and TLS URLs: a study runs through redis://:password@ and rediss://; a wrong password is named', async () => {
+    const secret = await RedisServer.start(['--requirepass', 's3cret']);
+    try {
+      const url = secret.url.replace('redis://', 'redis://:s3cret@');
+      const dir = join(tmp(), 'out');
+      const ok = await run('node', [cli, '--queue', url, '--workers', '1', '--models', '2', '--rounds', '1', '--epochs', '1', '--pairs', '20', '--out', dir]);
+      expect(readLog(dir).rounds).toHaveLength(1);
+      expect(ok.stderr).toMatch(/queue redis:\/\/:\*\*\*@127\.0\.0\.1:\d+/);
+      expect(ok.stderr).not.toMatch(/s3cret/);
+      const wrong = await run('node', [cli, '--queue', secret.url.replace('redis://', 'redis://:nope@'), '--workers', '0', '--models', '2', '--rounds', '1', '--epochs', '1', '--pairs', '20', '--out', join(tmp(), 'o')]).then(() => null, (e) => e);
+      expect(wrong.stderr).toMatch(/cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ within 10 s \((WRONGPASS|NOAUTH)[^)]*\)/);
+    } finally {
+      await secret.stop();
+    }
+    // TLS: a throw-away CA and a server certificate for 127.0.0.1; the clients trust the CA through NODE_EXTRA_CA_CERTS
+    const d = tmp(), ssl = (...a: string[]) => run('openssl', a, { cwd: d });
+    await ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=simdnet test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
+    await ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
+    writeFileSync(join(d, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    await ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.pem');
+    const tls = await RedisServer.start(['--tls-cert-file', join(d, 'server.pem'), '--tls-key-file', join(d, 'server.key'), '--tls-ca-cert-file', join(d, 'ca.pem'), '--tls-auth-clients', 'no'], true);
+    try {
+      expect(tls.url).toMatch(/^rediss:\/\//);
+      const dir = join(tmp(), 'out');
+      await run('node', [cli, '--queue', tls.url, '--workers', '1', '--models', '2', '--rounds', '1', '--epochs', '1', '--pairs', '20', '--out', dir], { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(d, 'ca.pem') } });
+      expect(readLog(dir).rounds).toHaveLength(1);
+    } finally {
+      await tls.stop();
+    }
+  }, 60_000);
 
   it('a bad or unreachable URL gets one clear line', async () => {
     const bad = await run('node', [cli, '--queue', 'http://x', '--out', join(tmp(), 'o')]).then(() => null, (e) => e);

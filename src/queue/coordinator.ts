@@ -51,8 +51,9 @@ export async function runQueued(settings: StudySettings, o: QueuedRunOptions): P
   };
 
   const queue = new Queue(QUEUE_NAME, { connection: options });
-  let lastError = 0;
+  let lastError = 0, lastMessage = '';
   queue.on('error', (e: Error) => {
+    lastMessage = e.message;
     if (Date.now() - lastError < 10_000) return;
     lastError = Date.now();
     o.onConnectionError?.(e);
@@ -65,7 +66,7 @@ export async function runQueued(settings: StudySettings, o: QueuedRunOptions): P
   try {
     const timeout = o.connectTimeoutMs ?? 10_000;
     const ready = await Promise.race([queue.waitUntilReady().then(() => true), sleep(timeout).then(() => false)]);
-    if (!ready) throw new Error(`cannot reach Redis at ${safe} within ${timeout / 1000} s; is redis-server running there?`);
+    if (!ready) throw new Error(`cannot reach Redis at ${safe} within ${timeout / 1000} s (${lastMessage || 'no answer'}); is redis-server running there, with that password?`);
     // Round-major, as the local pool: a stopped study holds comparable rounds of every model.
     const jobs: { name: string; data: RoundJob; opts: { jobId: string; attempts: number; removeOnComplete: boolean; removeOnFail: boolean } }[] = [];
     for (let round = 0; round < settings.rounds; round++) {
