@@ -125,6 +125,22 @@ function inside_hi(kw: i32, padL: i32, W: i32, OW: i32): i32 {
 
 /** col: [C·KH·KW, N·OH·OW] out, zeros where the window leaves x: [N, C, H, W]. */
 export function im2col(col: usize, x: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32): void {
+  columns(col, x, N, C, H, W, KH, KW, stride, padT, padL, OH, OW, false);
+}
+
+/** dx: [N, C, H, W] overwritten with the sum of the columns' contributions (im2col's transpose). */
+export function col2im(dx: usize, col: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32): void {
+  memory.fill(dx, 0, <usize>(N * C * H * W) << 2);
+  columns(col, dx, N, C, H, W, KH, KW, stride, padT, padL, OH, OW, true);
+}
+
+/**
+ * One walk over the columns and the image, both directions of im2col: gather
+ * (col ← x, zeros outside) or, with `scatter`, its transpose (x += col).
+ */
+// @ts-ignore: decorator
+@inline
+function columns(col: usize, x: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, scatter: bool): void {
   let d = col;
   const rowBytes = <usize>OW << 2;
   for (let c = 0; c < C; c++) {
@@ -136,50 +152,27 @@ export function im2col(col: usize, x: usize, N: i32, C: i32, H: i32, W: i32, KH:
           for (let oh = 0; oh < OH; oh++, d += rowBytes) {
             const ih = oh * stride + kh - padT;
             if (ih < 0 || ih >= H) {
-              fill_run(d, 0, OW);
+              if (!scatter) fill_run(d, 0, OW);
               continue;
             }
             const row = plane + (<usize>(ih * W) << 2);
             if (stride == 1) {
-              fill_run(d, 0, lo);
-              copy_run(d + (<usize>lo << 2), row + (<usize>(lo + kw - padL) << 2), hi - lo);
-              fill_run(d + (<usize>hi << 2), 0, OW - hi);
-            } else {
-              for (let ow = 0; ow < OW; ow++) {
-                const iw = ow * stride + kw - padL;
-                store<f32>(d + (<usize>ow << 2), iw >= 0 && iw < W ? load<f32>(row + (<usize>iw << 2)) : 0);
+              const img = row + (<usize>(lo + kw - padL) << 2), part = d + (<usize>lo << 2);
+              if (scatter) {
+                add_run(img, part, hi - lo);
+              } else {
+                fill_run(d, 0, lo);
+                copy_run(part, img, hi - lo);
+                fill_run(d + (<usize>hi << 2), 0, OW - hi);
               }
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/** dx: [N, C, H, W] overwritten with the sum of the columns' contributions (im2col's transpose). */
-export function col2im(dx: usize, col: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32): void {
-  memory.fill(dx, 0, <usize>(N * C * H * W) << 2);
-  let s = col;
-  const rowBytes = <usize>OW << 2;
-  for (let c = 0; c < C; c++) {
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const lo = inside_lo(kw, padL, OW), hi = inside_hi(kw, padL, W, OW);
-        for (let n = 0; n < N; n++) {
-          const plane = dx + (<usize>((n * C + c) * H * W) << 2);
-          for (let oh = 0; oh < OH; oh++, s += rowBytes) {
-            const ih = oh * stride + kh - padT;
-            if (ih < 0 || ih >= H) continue;
-            const row = plane + (<usize>(ih * W) << 2);
-            if (stride == 1) {
-              add_run(row + (<usize>(lo + kw - padL) << 2), s + (<usize>lo << 2), hi - lo);
             } else {
               for (let ow = 0; ow < OW; ow++) {
-                const iw = ow * stride + kw - padL;
-                if (iw >= 0 && iw < W) {
-                  const p = row + (<usize>iw << 2);
-                  store<f32>(p, load<f32>(p) + load<f32>(s + (<usize>ow << 2)));
+                const iw = ow * stride + kw - padL, q = d + (<usize>ow << 2);
+                const inside = iw >= 0 && iw < W, p = row + (<usize>iw << 2);
+                if (scatter) {
+                  if (inside) store<f32>(p, load<f32>(p) + load<f32>(q));
+                } else {
+                  store<f32>(q, inside ? load<f32>(p) : 0);
                 }
               }
             }
