@@ -398,6 +398,15 @@ interface OutputPlan {
   target: number;
 }
 
+/** One runtime layer in forward order: `label` names it (a fused pair by both names), `rows` its batch multiple. */
+export interface Step {
+  readonly label: string;
+  readonly layer: Layer;
+  readonly rows: number;
+  /** Whether backward runs (a layer without parameters whose input needs no gradient is skipped). */
+  readonly backward: boolean;
+}
+
 /** A data set copied into kernel memory once, so batches are memory copies. */
 interface Placed {
   n: number;
@@ -416,7 +425,7 @@ export class Model {
     batch: number;
     seed: number;
     optimizer: Optimizer;
-    steps: { layer: Layer; rows: number; backward: boolean }[];
+    steps: Step[];
     acts: Map<SymbolicTensor, Act>;
     inputActs: Act[];
     outputs: OutputPlan[];
@@ -506,7 +515,7 @@ export class Model {
       const maxParts = Math.max(...this.tensors.map((t) => t.parts));
       const net = new Net(k, batch * maxParts);
       const acts = new Map<SymbolicTensor, Act>();
-      const steps: { layer: Layer; rows: number; backward: boolean }[] = [];
+      const steps: Step[] = [];
       // Who consumes each tensor, in forward order (unstack parts count as their source's concat).
       const consumers = new Map<SymbolicTensor, SymbolicTensor[]>();
       const source = (t: SymbolicTensor) => (t.op.kind === 'unstack' ? t.inputs[0] : t);
@@ -539,7 +548,7 @@ export class Model {
         if (cs[cs.length - 1] === user && first) return { act: a, accumulate: false };
         if (canAccumulate) return { act: a, accumulate: true };
         const priv = { ptr: a.ptr, grad: net.scratch(a.size * net.maxBatch), size: a.size };
-        steps.push({ layer: new GradSum(net, priv, a.grad, priv.grad), rows: t.parts, backward: true });
+        steps.push({ label: 'grad sum', layer: new GradSum(net, priv, a.grad, priv.grad), rows: t.parts, backward: true });
         return { act: priv, accumulate: false };
       };
       for (const t of this.tensors) {
@@ -548,7 +557,7 @@ export class Model {
           const srcs = t.inputs.map((i) => inputFor(i, t, false, false).act);
           const layer = new Stack(net, srcs, t.inputs.map((i) => i.parts));
           acts.set(t, layer.out);
-          steps.push({ layer, rows: 1, backward: srcs.some((a) => a.grad) });
+          steps.push({ label: 'stack', layer, rows: 1, backward: srcs.some((a) => a.grad) });
           continue;
         }
         if (t.op.kind === 'concat') {
@@ -558,7 +567,7 @@ export class Model {
           const other = pair ? null : inputFor(b, t, false, true).act;
           const layer = new PairConcat(net, src, other);
           acts.set(t, layer.out);
-          steps.push({ layer, rows: t.parts, backward: !!src.grad || !!other?.grad });
+          steps.push({ label: 'concat', layer, rows: t.parts, backward: !!src.grad || !!other?.grad });
           continue;
         }
         const spec = t.op.spec, x = t.inputs[0];
@@ -588,7 +597,8 @@ export class Model {
         }
         net.sharing = false;
         acts.set(out, layer.out);
-        steps.push({ layer, rows: t.parts, backward: spec.trainable || !!act.grad });
+        const label = out === t ? spec.name! : `${spec.name} + ${(out.op as { spec: LayerSpec }).spec.name}`;
+        steps.push({ label, layer, rows: t.parts, backward: spec.trainable || !!act.grad });
       }
       const outputs = this.outputs.map((t, i): OutputPlan => {
         const width = t.shape[0], loss = losses[i].loss;
@@ -631,6 +641,11 @@ export class Model {
   /** The batch size the model was compiled for. */
   get batchSize(): number {
     return this.p.batch;
+  }
+
+  /** The runtime layers in forward order (for profilers and the curious). */
+  get steps(): readonly Step[] {
+    return this.p.steps;
   }
 
   /** Releases the model's kernel memory (only when nothing was planned after it in the same kernels). */
