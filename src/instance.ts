@@ -1,0 +1,162 @@
+// One instance of a kernel build: its exports (typed by the compiler's
+// bindings) and the planner of its linear memory. Every buffer is a byte
+// offset, reserved once by a bump allocator before training starts; typed-array
+// views are rebuilt lazily when the memory has grown, so no view goes stale.
+import type * as Bindings from '../build/simdnet.simd.js';
+
+export type Build = 'simd' | 'scalar';
+export type BuildChoice = Build | 'auto';
+
+/**
+ * The kernels' exports, typed by the compiler's own bindings (`asc --bindings
+ * raw` writes build/simdnet.<build>.d.ts and the small adapter
+ * build/simdnet.<build>.js beside each module; nothing here restates a
+ * signature). See assembly/index.ts for each contract. Pointers are byte offsets.
+ */
+export type KernelExports = Awaited<ReturnType<typeof Bindings.instantiate>>;
+
+const ALIGN = 64;
+const PAGE = 65536;
+/** wasm32 addresses 2³² bytes (65536 pages). */
+export const MEMORY_LIMIT = 2 ** 32;
+
+/** One instance of a kernel build with its memory planner. */
+export class Kernels {
+  readonly k: KernelExports;
+  readonly build: Build;
+  /** gemm's flags and the convolution algorithms, as assembly/ exports them. */
+  readonly GEMM_TRANS_A: number;
+  readonly GEMM_TRANS_B: number;
+  readonly GEMM_ACCUMULATE: number;
+  readonly CONV_IM2COL: number;
+  readonly CONV_WINOGRAD: number;
+  private top: number;
+  private buf: ArrayBuffer | null = null;
+  private f32view = new Float32Array(0);
+  private i32view = new Int32Array(0);
+
+  constructor(exports: KernelExports, build: Build) {
+    this.k = exports;
+    this.build = build;
+    this.GEMM_TRANS_A = exports.GEMM_TRANS_A.value;
+    this.GEMM_TRANS_B = exports.GEMM_TRANS_B.value;
+    this.GEMM_ACCUMULATE = exports.GEMM_ACCUMULATE.value;
+    this.CONV_IM2COL = exports.CONV_IM2COL.value;
+    this.CONV_WINOGRAD = exports.CONV_WINOGRAD.value;
+    this.top = align(this.k.heap_base());
+    const wsBytes = this.k.workspace_bytes_needed();
+    const ws = this.allocBytes(wsBytes);
+    this.k.set_workspace(ws, wsBytes);
+  }
+
+  /**
+   * Runs every kernel a few times on tiny inputs, so that V8 compiles them with
+   * its optimising tier (in the background) before real work arrives.
+   */
+  warmUp(): void {
+    const mark = this.mark();
+    const k = this.k, b = (n: number) => this.alloc(n);
+    const N = 2, C = 8, H = 6, P = 16, K = C * 9;
+    const x = b(N * C * H * H), w = b(C * K), bias = b(C), y = b(N * C * P), yc = b(C * N * P), dyc = b(C * N * P);
+    const st = b(C), st2 = b(C), rv = b(C), idx = b(N * C * 4), pooled = b(N * C * 4), sums = b(2 * C), lab = b(N), t = b(N);
+    const col = b(Math.max(k.conv3x3_workspace(N, 1, H, H, C), k.conv3x3_workspace(N, C, H, H, C)));
+    for (let i = 0; i < 20; i++) {
+      for (const Cin of [1, C]) { // im2col and Winograd
+        k.conv3x3_forward(y, col, yc, x, w, bias, N, Cin, H, H, C);
+        k.conv3x3_backward(x, w, bias, dyc, y, w, col, N, Cin, H, H, C);
+        k.conv3x3_batchnorm_forward_train(y, col, yc, st, st2, st, rv, x, w, bias, bias, bias, N, Cin, H, H, C, 0.1, 1e-5);
+        k.conv3x3_batchnorm_forward_eval(y, col, yc, x, w, bias, bias, bias, st, rv, N, Cin, H, H, C, 1e-5);
+        k.conv3x3_batchnorm_backward(x, w, bias, st, st2, dyc, y, w, bias, col, yc, st, st2, N, Cin, H, H, C);
+      }
+      k.relu_maxpool2x2_forward(pooled, idx, y, N * C, 4, 4);
+      k.relu_maxpool2x2_backward(y, pooled, pooled, idx, N * C, 4, 4);
+      k.batchnorm_features_forward_train(y, st, st2, st, rv, x, bias, bias, N, C, 0.1, 1e-5);
+      k.batchnorm_features_forward_eval(y, st, st2, x, bias, bias, st, rv, N, C, 1e-5);
+      k.batchnorm_features_backward(x, st, st2, sums, y, x, bias, st, st2, N, C);
+      k.batchnorm_channels_forward_train(y, st, st2, st, rv, x, bias, bias, N, C, P, 0.1, 1e-5);
+      k.batchnorm_channels_forward_eval(y, x, bias, bias, st, rv, N, C, P, 1e-5);
+      k.batchnorm_channels_backward(x, st, st2, y, x, bias, st, st2, N, C, P);
+      k.gemm(y, x, w, N, C, K, K, K, C, this.GEMM_TRANS_B);
+      k.bias_add(y, bias, N, C);
+      k.bias_backward(bias, y, N, C);
+      k.relu_forward(y, y, N * C);
+      k.relu_backward(y, y, y, N * C);
+      k.pair_concat_forward(y, x, x, N, C);
+      k.pair_concat_backward(x, x, y, N, C);
+      k.bce_with_logits(t, y, t, N, 1);
+      k.softmax_cross_entropy(y, x, lab, 1, C, 1);
+      k.adam_step(w, x, y, yc, C * K, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001, 0, false);
+    }
+    this.release(mark);
+  }
+
+  /** Current float32 view of the whole memory (rebuilt only after growth). */
+  get f32(): Float32Array {
+    if (this.buf !== this.k.memory.buffer) this.refresh();
+    return this.f32view;
+  }
+
+  /** Current int32 view of the whole memory. */
+  get i32(): Int32Array {
+    if (this.buf !== this.k.memory.buffer) this.refresh();
+    return this.i32view;
+  }
+
+  private refresh(): void {
+    this.buf = this.k.memory.buffer as ArrayBuffer;
+    this.f32view = new Float32Array(this.buf);
+    this.i32view = new Int32Array(this.buf);
+  }
+
+  /** Reserves n 4-byte elements (zeroed), 64-byte aligned; returns the byte offset. */
+  alloc(n: number): number {
+    return this.allocBytes(n * 4);
+  }
+
+  private allocBytes(bytes: number): number {
+    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`cannot allocate ${bytes} bytes`);
+    const ptr = this.top;
+    const top = align(ptr + bytes);
+    const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+    if (top > MEMORY_LIMIT) {
+      throw new RangeError(`simdnet: the buffers planned so far need ${gib(top)} GiB, more than WebAssembly's ${gib(MEMORY_LIMIT)} GiB memory limit: use a smaller batch`);
+    }
+    const have = this.k.memory.buffer.byteLength;
+    if (top > have) {
+      try {
+        this.k.memory.grow(Math.ceil((top - have) / PAGE));
+      } catch (e) {
+        throw new RangeError(`simdnet: cannot grow the kernel memory to ${gib(top)} GiB (${(e as Error).message}): use a smaller batch`);
+      }
+    }
+    this.top = top; // only once the memory is there: a refused plan changes nothing
+    this.f32.fill(0, ptr >>> 2, (ptr + bytes) >>> 2);
+    return ptr;
+  }
+
+  /** The planner's position, to release everything planned after it with `release`. */
+  mark(): number {
+    return this.top;
+  }
+
+  /** Frees every buffer planned after `mark` (the memory stays reserved for reuse). */
+  release(mark: number): void {
+    if (mark > this.top) throw new RangeError('release past the current top');
+    this.top = mark;
+  }
+
+  /** A copy of n floats at byte offset ptr. */
+  read(ptr: number, n: number): Float32Array {
+    return this.f32.slice(ptr >>> 2, (ptr >>> 2) + n);
+  }
+
+  /** Writes values at byte offset ptr. */
+  write(ptr: number, values: ArrayLike<number>): void {
+    this.f32.set(values, ptr >>> 2);
+  }
+}
+
+function align(x: number): number {
+  return Math.ceil(x / ALIGN) * ALIGN;
+}
+
