@@ -37,20 +37,21 @@ function answers(port: number, plain: boolean): Promise<boolean> {
 export class RedisServer {
   private proc: ChildProcess | null = null;
   /** `extra`: more redis-server arguments (--requirepass, TLS); `tls`: serve TLS only, on `port`. */
-  constructor(readonly port: number, readonly extra: string[] = [], readonly tls = false, readonly dir = mkdtempSync(join(tmpdir(), 'simdnet-redis-')), readonly bin = findRedisServer()) {
+  constructor(readonly port: number, readonly extra: string[] = [], readonly tls = false, readonly bind = ['127.0.0.1'], readonly dir = mkdtempSync(join(tmpdir(), 'simdnet-redis-')), readonly bin = findRedisServer()) {
     if (!bin) throw new Error('redis-server is not on the PATH (apt-get install redis-server)');
   }
   get url(): string {
     return `${this.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
   }
-  static async start(extra: string[] = [], tls = false): Promise<RedisServer> {
-    const r = new RedisServer(await freePort(), extra, tls);
+  /** `bind`: the addresses to listen on (default loopback only). */
+  static async start(extra: string[] = [], tls = false, bind?: string[]): Promise<RedisServer> {
+    const r = new RedisServer(await freePort(), extra, tls, bind);
     await r.start();
     return r;
   }
   async start(): Promise<void> {
     const ports = this.tls ? ['--port', '0', '--tls-port', String(this.port)] : ['--port', String(this.port)];
-    this.proc = spawn(this.bin!, [...ports, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', ...this.extra], { stdio: 'ignore' });
+    this.proc = spawn(this.bin!, [...ports, '--bind', ...this.bind, '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', ...this.extra], { stdio: 'ignore' });
     const plain = !this.tls && !this.extra.includes('--requirepass');
     for (let t = 0; t < 100; t++, await sleep(100)) if (await answers(this.port, plain)) return;
     throw new Error(`redis-server did not answer on port ${this.port}`);

@@ -2,7 +2,7 @@
 // temp folder, the coordinator (`npm run experiment -- --queue`) and worker
 // processes (`simdnet-worker`) as a user runs them. Without redis-server these
 // tests say why and are skipped, except under CI=true, where they must run.
-import { execFile, spawn, ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, ChildProcess } from 'node:child_process';
 import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,11 +27,53 @@ if (!redisBin) {
   console.warn('queue tests skipped: no redis-server on the PATH (apt-get install redis-server)');
 }
 
+/**
+ * Two network namespaces, each joined to this one by a veth pair: worker hosts
+ * that reach Redis over a link of their own. Null (with the reason printed)
+ * where the machine does not allow it (not root, no iproute2): then loopback.
+ */
+function makeHosts(): { hosts: { ns: string; redisIp: string }[]; remove: () => void } | null {
+  const tag = (process.pid % 100000).toString(36);
+  const hosts = [1, 2].map((i) => ({ ns: `snw${tag}${i}`, host: `snh${tag}${i}`, peer: `snp${tag}${i}`, redisIp: `10.231.${i}.1`, ip: `10.231.${i}.2` }));
+  const ip = (...a: string[]) => execFileSync('ip', a, { stdio: 'pipe' });
+  const remove = () => {
+    for (const h of hosts) {
+      try {
+        ip('netns', 'del', h.ns);
+      } catch {
+        // not made
+      }
+    }
+  };
+  try {
+    for (const h of hosts) {
+      ip('netns', 'add', h.ns);
+      ip('link', 'add', h.host, 'type', 'veth', 'peer', 'name', h.peer);
+      ip('link', 'set', h.peer, 'netns', h.ns);
+      ip('addr', 'add', `${h.redisIp}/30`, 'dev', h.host);
+      ip('link', 'set', h.host, 'up');
+      ip('netns', 'exec', h.ns, 'ip', 'addr', 'add', `${h.ip}/30`, 'dev', h.peer);
+      ip('netns', 'exec', h.ns, 'ip', 'link', 'set', h.peer, 'up');
+      ip('netns', 'exec', h.ns, 'ip', 'link', 'set', 'lo', 'up');
+    }
+    return { hosts: hosts.map(({ ns, redisIp }) => ({ ns, redisIp })), remove };
+  } catch (e) {
+    remove();
+    console.warn(`queue tests: workers on loopback, no network namespaces here (${(e as Error).message.split('\n')[0]})`);
+    return null;
+  }
+}
+
 const strip = (rs: RoundRecord[]) => rs.map(({ seconds: _s, ...r }) => r);
 
-/** A worker process in its own empty working folder. */
+/** A worker process in its own empty working folder (and, given `ns`, its own network namespace). */
 function worker(url: string, ...args: string[]) {
-  const p = spawn('node', [workerCli, '--queue', url, '--workers', '1', '--lock-seconds', '2', ...args], { cwd: tmp() });
+  return workerIn(null, url, ...args);
+}
+
+function workerIn(ns: string | null, url: string, ...args: string[]) {
+  const cmd = ['node', workerCli, '--queue', url, '--workers', '1', '--lock-seconds', '2', ...args];
+  const p = ns ? spawn('ip', ['netns', 'exec', ns, process.execPath, ...cmd.slice(1)], { cwd: tmp() }) : spawn(cmd[0], cmd.slice(1), { cwd: tmp() });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   p.stderr.on('data', (d) => (out += d));
@@ -54,9 +96,12 @@ const linesOf = (dir: string) => (existsSync(join(dir, 'rounds.jsonl')) ? readFi
 
 describe.skipIf(!redisBin)('studies on a BullMQ queue (real redis-server)', () => {
   let redis: RedisServer;
+  let net: ReturnType<typeof makeHosts> = null;
   const kill: ChildProcess[] = [];
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    net = makeHosts();
+    // The namespaces' links are private to this test: Redis may answer on them without a password.
+    redis = await RedisServer.start(net ? ['--protected-mode', 'no'] : [], false, ['127.0.0.1', ...(net?.hosts.map((h) => h.redisIp) ?? [])]);
   });
   // A failed test must not leave its workers taking the next test's jobs.
   afterEach(async () => {
@@ -67,14 +112,16 @@ describe.skipIf(!redisBin)('studies on a BullMQ queue (real redis-server)', () =
   });
   afterAll(async () => {
     await redis?.stop();
+    net?.remove();
   });
   const track = <T extends { p: ChildProcess }>(x: T) => (kill.push(x.p), x);
 
-  it('a coordinator and two worker processes (own folders) finish a study whose rounds equal the local pool bit for bit', async () => {
+  it('a coordinator and two worker processes (own folders, own network namespaces where allowed) finish a study whose rounds equal the local pool bit for bit', async () => {
     const s: StudySettings = { models: [2, 4], rounds: 2, epochs: 2, pairs: 100, seed: 3, build: 'simd' };
     const local = await runStudy(s, { workers: 1 });
     const dir = join(tmp(), 'out');
-    const [a, b] = [track(worker(redis.url)), track(worker(redis.url))];
+    // over a veth link to Redis's address on this side, or loopback
+    const [a, b] = [0, 1].map((i) => track(net ? workerIn(net.hosts[i].ns, `redis://${net.hosts[i].redisIp}:${redis.port}`) : worker(redis.url)));
     const c = track(coordinator(['--queue', redis.url, '--workers', '0', '--models', '2,4', '--rounds', '2', '--epochs', '2', '--pairs', '100', '--seed', '3', '--out', dir]));
     expect(await c.code).toBe(0);
     const byKey = (rs: RoundRecord[]) => [...rs].sort((x, y) => x.model - y.model || x.round - y.round);
@@ -82,6 +129,7 @@ describe.skipIf(!redisBin)('studies on a BullMQ queue (real redis-server)', () =
     expect(readLog(dir).problems).toEqual([]);
     expect(c.stderr()).toMatch(/queue redis:\/\/127\.0\.0\.1:\d+ \(study [a-z0-9]+\), 0 local workers/);
     expect(a.output() + b.output()).toMatch(/model 4 round 1: done/);
+    if (net) expect(a.output()).toMatch(new RegExp(`queue redis://${net.hosts[0].redisIp.replace(/\./g, '\\.')}:`));
     for (const w of [a, b]) w.p.kill('SIGTERM');
     await Promise.all([a.done, b.done]);
     expect(a.output()).toMatch(/SIGTERM: finishing the running rounds/);
