@@ -1,9 +1,10 @@
 // The study's data (STUDY.md): the `mnist` package's 10,000 digits, pooled to
 // 14×14, split per class 70/30, and per round 1000 training and 1000 test pairs
 // drawn with a seeded PRNG, normalised with the round's training statistics.
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+// The digits come from build/digits14.bin and build/digits28.bin (made from the
+// package's JSON at build time), read by URL: the same in Node, Deno and browsers.
 import { Rng } from './prng.js';
+import { loadAsset } from './asset.js';
 
 /** Pixels of one pooled 14×14 digit. */
 export const IMAGE = 14 * 14;
@@ -37,24 +38,41 @@ export interface RoundData {
 }
 
 let cached: Promise<DigitPool> | null = null;
-/**
- * The `mnist` package's digits as read: per class, 784 values per digit in
- * [0, 1], in the package's order. Not kept: as JavaScript numbers they take
- * about 60 MB, and each study worker needs only the pooled digits.
- */
-async function readRaw(): Promise<number[][]> {
-  const require = createRequire(import.meta.url);
-  const perClass: number[][] = [];
-  for (let c = 0; c < 10; c++) {
-    const path = require.resolve(`mnist/src/digits/${c}.json`);
-    const raw: number[] = JSON.parse(await readFile(path, 'utf8')).data;
-    if (raw.length % 784 !== 0) throw new Error(`${path}: ${raw.length} values is not a whole number of 28×28 digits`);
-    perClass.push(raw);
-  }
-  return perClass;
+
+/** The digits of one asset: all of them in class order, `counts[c]` of class c. */
+interface Digits {
+  side: number;
+  counts: number[];
+  values: Float32Array;
 }
 
-/** Loads and pools the digits once per process (about half a second). */
+/**
+ * Reads build/digits14.bin (2×2-pooled) or build/digits28.bin: the `mnist`
+ * package's 10,000 digits, per class in the package's order, as uint16 counts
+ * of thousandths (scripts/build.mjs writes them). Decoded to exactly the floats
+ * the package's JSON gives (a pooled pixel is the mean of four).
+ */
+async function readDigitAsset(side: 14 | 28): Promise<Digits> {
+  const url = new URL(`../build/digits${side}.bin`, import.meta.url);
+  const bytes = await loadAsset(url).catch((e: Error) => {
+    throw new Error(`simdnet: cannot read the digits at ${url.href} (run "npm run build"): ${e.message}`);
+  });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bad = (why: string): never => {
+    throw new Error(`${url.href}: not a digits asset (${why}); rebuild it with "npm run build"`);
+  };
+  if (bytes.length < 52 || new TextDecoder().decode(bytes.subarray(0, 4)) !== 'SNDG') bad('no SNDG header');
+  if (view.getUint32(4, true) !== 1 || view.getUint32(8, true) !== side) bad('version or size');
+  const counts = Array.from({ length: 10 }, (_, c) => view.getUint32(12 + 4 * c, true));
+  const per = side * side, n = counts.reduce((a, b) => a + b, 0);
+  if (bytes.length !== 52 + 2 * n * per) bad(`${bytes.length} bytes for ${n} digits`);
+  const scale = side === 14 ? 4000 : 1000;
+  const values = new Float32Array(n * per);
+  for (let i = 0, o = 52; i < values.length; i++, o += 2) values[i] = view.getUint16(o, true) / scale;
+  return { side, counts, values };
+}
+
+/** Loads the pooled digits once per process. */
 export function loadDigits(): Promise<DigitPool> {
   cached ??= readDigits();
   return cached;
@@ -73,24 +91,21 @@ export interface ImageSet {
  * and standard deviation: the data of `examples/lenet.mjs`.
  */
 export async function loadMnist(seed = 0): Promise<{ train: ImageSet; test: ImageSet; mean: number; std: number }> {
-  const perClass = await readRaw();
-  const all: { c: number; at: number }[] = [];
-  perClass.forEach((raw, c) => {
-    for (let at = 0; at < raw.length; at += 784) all.push({ c, at });
-  });
-  const order = Int32Array.from(all.keys());
+  const d = await readDigitAsset(28);
+  const labels = d.counts.flatMap((k, c) => Array<number>(k).fill(c));
+  const order = Int32Array.from(labels.keys());
   new Rng(seed, 1).shuffle(order);
-  const nTrain = Math.floor(0.7 * all.length);
+  const nTrain = Math.floor(0.7 * labels.length);
   const take = (from: number, to: number): ImageSet => {
-    const n = to - from, images = new Float32Array(n * 784), labels = new Int32Array(n);
+    const n = to - from, images = new Float32Array(n * 784), ls = new Int32Array(n);
     for (let i = 0; i < n; i++) {
-      const { c, at } = all[order[from + i]];
-      for (let j = 0; j < 784; j++) images[i * 784 + j] = perClass[c][at + j];
-      labels[i] = c;
+      const j = order[from + i];
+      images.set(d.values.subarray(j * 784, (j + 1) * 784), i * 784);
+      ls[i] = labels[j];
     }
-    return { n, images, labels };
+    return { n, images, labels: ls };
   };
-  const train = take(0, nTrain), test = take(nTrain, all.length);
+  const train = take(0, nTrain), test = take(nTrain, labels.length);
   let sum = 0;
   for (const v of train.images) sum += v;
   const mean = sum / train.images.length;
@@ -102,37 +117,18 @@ export async function loadMnist(seed = 0): Promise<{ train: ImageSet; test: Imag
 }
 
 async function readDigits(): Promise<DigitPool> {
-  const perClass: Float32Array[][] = [];
-  for (const raw of await readRaw()) {
-    const digits: Float32Array[] = [];
-    for (let s = 0; s < raw.length; s += 784) digits.push(pool2x2(raw, s));
-    perClass.push(digits);
-  }
-  const count = perClass.reduce((s, d) => s + d.length, 0);
-  const images = new Float32Array(count * IMAGE), labels = new Uint8Array(count);
+  const d = await readDigitAsset(14);
+  const labels = new Uint8Array(d.values.length / IMAGE);
   const train: number[] = [], test: number[] = [];
   let i = 0;
-  for (let c = 0; c < 10; c++) {
-    const nTrain = Math.floor(0.7 * perClass[c].length);
-    perClass[c].forEach((img, j) => {
-      images.set(img, i * IMAGE);
+  d.counts.forEach((k, c) => {
+    const nTrain = Math.floor(0.7 * k);
+    for (let j = 0; j < k; j++, i++) {
       labels[i] = c;
       (j < nTrain ? train : test).push(i);
-      i++;
-    });
-  }
-  return { images, labels, train: Int32Array.from(train), test: Int32Array.from(test) };
-}
-
-/** 28×28 → 14×14 by 2×2 averaging. */
-function pool2x2(raw: number[], start: number): Float32Array {
-  const out = new Float32Array(IMAGE);
-  for (let r = 0; r < 14; r++)
-    for (let c = 0; c < 14; c++) {
-      const a = start + 2 * r * 28 + 2 * c;
-      out[r * 14 + c] = (raw[a] + raw[a + 1] + raw[a + 28] + raw[a + 29]) / 4;
     }
-  return out;
+  });
+  return { images: d.values, labels, train: Int32Array.from(train), test: Int32Array.from(test) };
 }
 
 /** Draws 2n distinct images from `from` and pairs them: the first n are digit 0, the next n digit 1. */

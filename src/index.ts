@@ -1,5 +1,9 @@
 /**
  * simdnet: train small neural networks on any CPU, with WebAssembly SIMD kernels.
+ * This entry point is the core (kernels, layers, the model API, the study's
+ * networks, data and training rounds): it imports no node: module, so it also
+ * runs in browsers. The Node-only parts (the study's worker pool and log, the
+ * report, the queue) are in `simdnet/node`.
  *
  * ```ts
  * import { trainRound } from 'simdnet';
@@ -26,15 +30,12 @@ export { trainRound, sharedKernels, DEFAULTS } from './train.js';
 export type { RoundOptions, RoundResult, EpochRecord } from './train.js';
 export { loadDigits, drawRound, loadMnist } from './data.js';
 export type { DigitPool, PairSet, RoundData, ImageSet } from './data.js';
-export { runStudy, runRounds, defaultWorkers } from './study/runner.js';
-export type { StudyResult, RunOptions, RunResult, StudyProgress, RoundFailure, RoundRecord } from './study/runner.js';
 export { STUDY_DEFAULTS, checkSettings } from './study/settings.js';
-export type { StudySettings } from './study/settings.js';
+export type { StudySettings, RoundRecord, RoundTask } from './study/settings.js';
 export { aggregate } from './study/aggregate.js';
 export type { ModelAggregate } from './study/aggregate.js';
 export { mean, std, welch } from './study/stats.js';
-export { writeReport, tableText, tableMarkdown, tableCsv } from './report/report.js';
-export { encodeSafetensors, decodeSafetensors, saveNet, loadNet } from './safetensors.js';
+export { encodeSafetensors, decodeSafetensors, netTensors, loadNetTensors, saveNet, loadNet } from './safetensors.js';
 export type { TensorEntry } from './safetensors.js';
 export { Rng } from './prng.js';
 

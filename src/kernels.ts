@@ -1,9 +1,8 @@
 // Loads one of the two kernel builds (src/instance.ts holds an instance and
 // plans its memory).
-import { readFile } from 'node:fs/promises';
-import * as v8 from 'node:v8';
 import type * as Bindings from '../build/simdnet.simd.js';
 import { Kernels, Build, BuildChoice } from './instance.js';
+import { hasNodeModules, loadAsset, nodeModule } from './asset.js';
 
 export { Kernels, MEMORY_LIMIT } from './instance.js';
 export type { Build, BuildChoice, KernelExports } from './instance.js';
@@ -15,8 +14,7 @@ const moduleCache = new Map<Build, Promise<WebAssembly.Module>>();
 function wasmBytes(build: Build): Promise<Uint8Array<ArrayBuffer>> {
   let p = bytesCache.get(build);
   if (!p) {
-    // Node's fetch refuses file: URLs; node:fs works in Node and Deno alike.
-    p = readFile(wasmUrl(build)).then((b) => new Uint8Array(b)).catch((e: Error) => {
+    p = loadAsset(wasmUrl(build)).catch((e: Error) => {
       throw new Error(`simdnet: cannot read the ${build} kernels at ${wasmUrl(build).pathname} (run "npm run build"): ${e.message}`);
     });
     bytesCache.set(build, p);
@@ -44,17 +42,18 @@ export async function resolveBuild(choice: BuildChoice = 'auto'): Promise<Build>
  * epoch instead of 180). A small budget tiers them up within the first batches.
  * Flags are process-wide; runtimes without node:v8's setFlagsFromString skip it.
  */
-function tierUpEarly(): void {
+async function tierUpEarly(): Promise<void> {
+  if (!hasNodeModules()) return; // browsers tier up on their own
   try {
-    v8.setFlagsFromString('--wasm-tiering-budget=1000');
+    (await nodeModule<typeof import('node:v8')>('node:v8')).setFlagsFromString('--wasm-tiering-budget=1000');
   } catch {
-    // not Node (or flags locked): the default tiering still works, more slowly at first
+    // flags locked (or no node:v8, as in Deno): the default tiering still works, more slowly at first
   }
 }
 
 /** Loads a fresh instance of the kernels: 'simd', 'scalar' or 'auto' (default). */
 export async function loadKernels(choice: BuildChoice = 'auto'): Promise<Kernels> {
-  tierUpEarly();
+  await tierUpEarly();
   const build = await resolveBuild(choice);
   let m = moduleCache.get(build);
   if (!m) {

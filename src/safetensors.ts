@@ -2,9 +2,8 @@
 // little-endian header length, a JSON header of {name: {dtype, shape,
 // data_offsets}}, then the raw little-endian data. PyTorch's
 // `safetensors.torch.load_file` reads what this writes, with STUDY.md's names.
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './fsutil.js';
 import type { Net } from './layers.js';
+import { hasNodeModules, nodeModule } from './asset.js';
 
 export interface TensorEntry {
   dtype: 'F32' | 'I64';
@@ -117,11 +116,17 @@ export function loadNetTensors(net: Net, tensors: Map<string, TensorEntry>, sour
   for (const t of want) net.write(t.name, tensors.get(t.name)!.data as Float32Array);
 }
 
+/** Writes a network's weights to a file (Node and Deno), whole or not at all. */
 export async function saveNet(net: Net, path: string, trainForwards: number, metadata: Record<string, string> = {}): Promise<void> {
+  if (!hasNodeModules()) throw new Error('saving to a file needs Node or Deno; in a browser, use encodeSafetensors(netTensors(net, …))');
+  const { writeFileAtomic } = await import('./fsutil.js');
   writeFileAtomic(path, encodeSafetensors(netTensors(net, trainForwards), metadata));
 }
 
+/** Reads a network's weights from a file (Node and Deno). */
 export async function loadNet(net: Net, path: string): Promise<Record<string, string>> {
+  if (!hasNodeModules()) throw new Error('loading a file needs Node or Deno; in a browser, use decodeSafetensors(bytes) and loadNetTensors');
+  const { readFile } = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises');
   const { tensors, metadata } = decodeSafetensors(await readFile(path), path);
   loadNetTensors(net, tensors, path);
   return metadata;

@@ -20,6 +20,23 @@ describe('the repository', () => {
     expect(outside).toEqual([]);
   });
 
+  it("the core entry point's static imports reach no node: module (it runs in browsers); the node entry adds the rest", () => {
+    const seen = new Map<string, string[]>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      const text = readFileSync(join(root, file), 'utf8');
+      // static imports and re-exports only: dynamic import() of node: modules is how the core reaches them on Node
+      const specs = [...text.matchAll(/^\s*(?:import|export)\s(?!type\s)[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
+      seen.set(file, specs.filter((x) => x.startsWith('node:') || !x.startsWith('.')));
+      for (const x of specs.filter((y) => y.startsWith('.'))) visit(join(file, '..', x).replace(/\.js$/, '.ts').replace(/^build\/(.*)\.ts$/, 'build/$1.js'));
+    };
+    visit('src/index.ts');
+    const offenders = [...seen].filter(([, ext]) => ext.length).map(([f, ext]) => `${f}: ${ext.join(', ')}`);
+    expect(offenders).toEqual([]);
+    expect(seen.has('src/study/runner.ts')).toBe(false);
+    expect(readFileSync(join(root, 'src/node.ts'), 'utf8')).toMatch(/export \* from '\.\/index\.js'/);
+  });
+
   it('builds nothing when nothing changed', async () => {
     const { stderr } = await run('node', ['scripts/build.mjs'], { cwd: root });
     expect(stderr).toBe('');
