@@ -95,7 +95,6 @@ export async function benchProfile(opts: { model: string; steps?: number; log?: 
   t0 = performance.now();
   for (let i = 0; i < steps; i++) model.forward(n, false);
   const evalMs = (performance.now() - t0) / steps;
-  const us = (ms: number) => (1000 * ms / steps).toFixed(0);
   const kernelMs = (m: Map<string, Stat>) => [...m.values()].reduce((a, s) => a + s.ms, 0) / steps;
   const layerRows = [...trainLayers].map(([name, l]) => ({ layer: name, trainForwardUs: 1000 * l.fwd / steps, backwardUs: 1000 * l.bwd / steps, evalForwardUs: 1000 * layers.get(name)!.fwd / steps }));
   const kernelRows = [...new Set([...trainKernels.keys(), ...stats.keys()])].map((name) => ({
@@ -116,6 +115,5 @@ export async function benchProfile(opts: { model: string; steps?: number; log?: 
     `evaluation pass: ${(1000 * evalMs).toFixed(0)} µs, of which wasm kernels ${(1000 * kernelMs(stats)).toFixed(0)} µs: ${(100 * summary.evalOutsideWasmShare).toFixed(1)} % outside wasm`,
     `one epoch of fit: ${epochMs.toFixed(0)} ms = ${trainSteps} steps + ${evalPasses} evaluation passes (${(100 * (1 - summary.epochOutsideStepsShare)).toFixed(1)} %) + batch loading, accuracy and the rest (${(100 * summary.epochOutsideStepsShare).toFixed(1)} %)`,
   ].join('\n');
-  void us;
   return { settings: { model: opts.model, batch: n, steps, note: 'the same batch stepped repeatedly after 5 warm-up steps; every kernel export wrapped with performance.now() (about 0.1 µs a call)' }, rows: { summary, layers: layerRows, kernels: kernelRows }, text };
 }

@@ -10,7 +10,7 @@
 // conv with its batch norm and each ReLU with its pool into one kernel.
 import { Kernels } from './kernels.js';
 import { Act, ADAM } from './layers.js';
-import { LayerSpec, Model, SymbolicTensor, layers as nn, input, chain, stack, unstack, concat, model } from './nn.js';
+import { Data, LayerSpec, Model, SymbolicTensor, layers as nn, input, chain, stack, unstack, concat, model } from './nn.js';
 
 import { IMAGE } from './data.js';
 
@@ -151,13 +151,8 @@ export class PairModel {
         x1[b * IMAGE + j] = input[(2 * b + 1) * IMAGE + j];
       }
     }
-    const ys = [Array.from(target), ...(this.digitLogits ? [Array.from(classes!)] : [])];
-    try {
-      return this.model.setBatch([x0, x1], ys);
-    } catch (e) {
-      // name the study's arrays rather than the model's outputs
-      throw new Error((e as Error).message.replace('setBatch: target 0', 'target').replace('setBatch: target 1', 'classes'));
-    }
+    // target 0 is the comparison target, target 1 the classes: the model checks both
+    return this.model.setBatch([x0, x1], [target, ...(this.digitLogits ? [classes!] : [])] as Data[]);
   }
 
   forward(n: number, train: boolean): void {

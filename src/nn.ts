@@ -727,26 +727,28 @@ export class Model {
     return r;
   }
 
-  /** Outputs right in the last forward, per output (pairs for bce: logit > 0 ⇔ target 1; argmax for crossentropy; NaN for mse). */
-  private right(n: number): number[] {
+  /** Adds, per output, the rows right in the last forward to `into` (bce: logit > 0 ⇔ target 1; crossentropy: argmax; mse: NaN). No allocation: it runs every batch. */
+  private right(n: number, into: number[]): void {
     const { f32, i32 } = this.p.k;
-    return this.p.outputs.map((o) => {
-      const rows = n * o.t.parts, z = o.act.ptr >>> 2, w = o.width;
-      if (o.loss === 'mse') return NaN;
-      let right = 0;
-      if (o.loss === 'bce') {
-        const t = o.target >>> 2;
-        for (let r = 0; r < rows * w; r++) if ((f32[z + r] > 0 ? 1 : 0) === f32[t + r]) right++;
-        return right / w;
-      }
+    this.p.outputs.forEach((o, i) => (into[i] += this.rightOf(o, n, f32, i32)));
+  }
+
+  private rightOf(o: OutputPlan, n: number, f32: Float32Array, i32: Int32Array): number {
+    const rows = n * o.t.parts, z = o.act.ptr >>> 2, w = o.width;
+    if (o.loss === 'mse') return NaN;
+    let right = 0;
+    if (o.loss === 'bce') {
       const t = o.target >>> 2;
-      for (let r = 0; r < rows; r++) {
-        let best = 0;
-        for (let j = 1; j < w; j++) if (f32[z + r * w + j] > f32[z + r * w + best]) best = j;
-        if (best === i32[t + r]) right++;
-      }
-      return right;
-    });
+      for (let r = 0; r < rows * w; r++) if ((f32[z + r] > 0 ? 1 : 0) === f32[t + r]) right++;
+      return right / w;
+    }
+    const t = o.target >>> 2;
+    for (let r = 0; r < rows; r++) {
+      let best = 0;
+      for (let j = 1; j < w; j++) if (f32[z + r * w + j] > f32[z + r * w + best]) best = j;
+      if (best === i32[t + r]) right++;
+    }
+    return right;
   }
 
   // ---- data
@@ -848,7 +850,7 @@ export class Model {
       this.loadBatch(s, null, from, n, true);
       this.forward(n, false);
       loss += this.lossAndGrad(n).loss * n;
-      this.right(n).forEach((r, i) => (right[i] += r));
+      this.right(n, right);
     }
     return { loss: loss / s.n, accuracy: right.map((r, i) => r / (s.n * this.p.outputs[i].t.parts)) };
   }
@@ -892,7 +894,7 @@ export class Model {
             return history;
           }
           lossSum += loss * m;
-          this.right(m).forEach((r, i) => (right[i] += r));
+          this.right(m, right);
         }
         const log: EpochLog = { epoch, loss: lossSum / n, accuracy: right.map((r, i) => r / (n * p.outputs[i].t.parts)) };
         if (valSet) log.val = this.evaluatePlaced(valSet, batch);

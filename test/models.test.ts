@@ -180,9 +180,9 @@ describe('the library refuses what it cannot compute', () => {
     for (const bad of [10, -1, 2.5, NaN]) {
       const c = Array.from(classes);
       c[3] = bad;
-      expect(() => m.setBatch(input, target, c)).toThrow(/classes\[3\] is .*: labels are integers 0 … 9/);
+      expect(() => m.setBatch(input, target, c)).toThrow(/target 1\[3\] is .*: labels are integers 0 … 9/);
     }
-    expect(() => m.setBatch(input, [0, 2], classes)).toThrow(/target\[1\] is 2/);
+    expect(() => m.setBatch(input, [0, 2], classes)).toThrow(/target 0\[1\] is 2: bce targets are in \[0, 1\]/);
     expect(m.setBatch(input, target, classes)).toBe(2);
     k.release(mark);
   });

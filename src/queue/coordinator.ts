@@ -68,11 +68,13 @@ export async function runQueued(settings: StudySettings, o: QueuedRunOptions): P
     const ready = await Promise.race([queue.waitUntilReady().then(() => true), sleep(timeout).then(() => false)]);
     if (!ready) throw new Error(`cannot reach Redis at ${safe} within ${timeout / 1000} s (${lastMessage || 'no answer'}); is redis-server running there, with that password?`);
     // Round-major, as the local pool: a stopped study holds comparable rounds of every model.
-    const jobs: { name: string; data: RoundJob; opts: { jobId: string; attempts: number; removeOnComplete: boolean; removeOnFail: boolean } }[] = [];
+    // a round that throws is retried once; finished and failed jobs stay until collected
+    const opts = (id: string) => ({ jobId: id, attempts: 2, removeOnComplete: false, removeOnFail: false });
+    const jobs: { name: string; data: RoundJob; opts: ReturnType<typeof opts> }[] = [];
     for (let round = 0; round < settings.rounds; round++) {
       for (const model of settings.models) {
         if (results.has(key(model, round))) continue;
-        jobs.push({ name: 'round', data: { v: 1, study: o.study, task: roundTask(settings, model, round) }, opts: { jobId: jobId(o.study, model, round), attempts: 2, removeOnComplete: false, removeOnFail: false } });
+        jobs.push({ name: 'round', data: { v: 1, study: o.study, task: roundTask(settings, model, round) }, opts: opts(jobId(o.study, model, round)) });
       }
     }
     for (let i = 0; i < jobs.length && !aborted; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
@@ -92,7 +94,7 @@ export async function runQueued(settings: StudySettings, o: QueuedRunOptions): P
         if (why) {
           o.onProblem?.(`job ${job.id}: its result is not a round of this study (${why}); the round runs again`);
           await job.remove();
-          await queue.add('round', job.data, { jobId: job.id, attempts: 2, removeOnComplete: false, removeOnFail: false });
+          await queue.add('round', job.data, opts(job.id!));
           continue;
         }
         const k = key(r.model, r.round);
