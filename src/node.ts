@@ -9,7 +9,7 @@ export { runStudy, runRounds, defaultWorkers, checkCapacity } from './study/runn
 export type { StudyResult, RunOptions, RunResult, StudyProgress, RoundFailure } from './study/runner.js';
 export { StudyLog, readLog, LogWriteError } from './study/log.js';
 export type { ReadLog, Session } from './study/log.js';
-export { writeReport, tableText, tableMarkdown, tableCsv, ORIGINAL_TABLE } from './report/report.js';
+export { writeReport } from './report/report.js';
 export { runQueued } from './queue/coordinator.js';
 export type { QueuedRunOptions } from './queue/coordinator.js';
 export { startQueueWorker } from './queue/worker.js';

@@ -1,10 +1,28 @@
-// A Piscina worker: loads the kernels and the digits once, then serves rounds.
-import { trainRound, sharedKernels } from '../train.js';
+// One round of a study as a worker runs it: the Piscina worker's default
+// export (Node), and what the browser page's Web Workers call (web/worker.ts).
+// Kernels and digits are loaded once per worker and serve every round.
+import { trainRound, sharedKernels, EpochRecord } from '../train.js';
+import { encodeSafetensors, netTensors } from '../safetensors.js';
 import type { RoundRecord, RoundTask } from './settings.js';
 
-export default async function runTask(task: RoundTask): Promise<RoundRecord> {
+export interface RoundHooks {
+  onEpoch?: (record: EpochRecord) => void;
+  /** Return the trained network's weights as safetensors bytes (the page keeps one network per model to predict with). */
+  weights?: boolean;
+}
+
+/** Trains the round of `task` on this worker's kernels; the round's memory is freed for the next. */
+export async function runRound(task: RoundTask, hooks: RoundHooks = {}): Promise<{ record: RoundRecord; weights?: Uint8Array }> {
   const kernels = await sharedKernels(task.build);
-  const { network, ...r } = await trainRound({ model: task.model, seed: task.seed, epochs: task.epochs, pairs: task.pairs, kernels });
-  network.model.dispose(); // the worker's kernels serve the next round
-  return { ...r, round: task.round };
+  const { network, ...r } = await trainRound({ model: task.model, seed: task.seed, epochs: task.epochs, pairs: task.pairs, kernels, onEpoch: hooks.onEpoch });
+  try {
+    const weights = hooks.weights ? encodeSafetensors(netTensors(network.net, network.trainForwards), { model: String(task.model), round: String(task.round) }) : undefined;
+    return { record: { ...r, round: task.round }, ...(weights ? { weights } : {}) };
+  } finally {
+    network.model.dispose();
+  }
+}
+
+export default async function runTask(task: RoundTask): Promise<RoundRecord> {
+  return (await runRound(task)).record;
 }

@@ -1,0 +1,17 @@
+// A Web Worker of the page: the browser's counterpart of a Piscina worker. It
+// loads the kernels and the digits once and trains the rounds it is given
+// (src/study/worker.ts's runRound, as in Node), reporting every epoch.
+import { runRound } from '../src/index.js';
+import type { ToWorker, FromWorker } from './pool.js';
+
+const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(m, transfer);
+
+self.onmessage = async (e: MessageEvent<ToWorker>) => {
+  const { task, weights } = e.data;
+  try {
+    const r = await runRound(task, { weights, onEpoch: (record) => post({ kind: 'epoch', task, record }) });
+    post({ kind: 'done', task, record: r.record, weights: r.weights }, r.weights ? [r.weights.buffer as ArrayBuffer] : []);
+  } catch (err) {
+    post({ kind: 'error', task, message: err instanceof Error ? err.message : String(err) });
+  }
+};
