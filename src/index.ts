@@ -43,6 +43,7 @@ export type { Panel } from './report/chart.js';
 export { encodeSafetensors, decodeSafetensors, netTensors, loadNetTensors, saveNet, loadNet } from './safetensors.js';
 export type { TensorEntry } from './safetensors.js';
 export { Rng } from './prng.js';
+export { fetchedAssets, provideAssets } from './asset.js';
 
 /**
  * Builds one of the study's four networks on freshly loaded kernels.

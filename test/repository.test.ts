@@ -42,12 +42,13 @@ describe('the repository', () => {
     expect(stderr).toBe('');
   });
 
-  it('the test command checks the types of src, test and bench', () => {
+  it('the test command checks the types of src, test, bench and the page', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(pkg.scripts.test).toMatch(/npm run typecheck &&/);
-    expect(pkg.scripts.typecheck).toBe('tsc --noEmit -p tsconfig.json');
+    expect(pkg.scripts.typecheck).toBe('tsc --noEmit -p tsconfig.json && tsc --noEmit -p web/tsconfig.json');
     const ts = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8'));
     expect(ts.include).toEqual(['src', 'test', 'bench']);
+    expect(JSON.parse(readFileSync(join(root, 'web/tsconfig.json'), 'utf8')).include).toEqual(['*.ts']);
   });
 
   it('the report, PNG figures included, is written with native addons disabled', async () => {

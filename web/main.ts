@@ -6,11 +6,12 @@ import { View, parse } from 'vega';
 import { compile } from 'vega-lite';
 import {
   aggregate, checkSettings, figureSpec, FIGURE1, loadDigits, drawRound, loadKernels, resolveBuild, simdSupported, roundTask, tableRows, tableCsv,
-  PairModel, decodeSafetensors, loadNetTensors, MODEL_IDS, STUDY_DEFAULTS,
+  PairModel, decodeSafetensors, loadNetTensors, fetchedAssets, MODEL_IDS, STUDY_DEFAULTS,
 } from '../src/index.js';
-import type { BuildChoice, ModelId, RoundRecord, RoundTask, StudySettings, ModelAggregate, Kernels } from '../src/index.js';
+import type { Build, BuildChoice, ModelId, RoundRecord, RoundTask, StudySettings, ModelAggregate, Kernels } from '../src/index.js';
 import { RoundPool, roundKey } from './pool.js';
 import { Pad } from './draw.js';
+import { keepForOffline } from './offline.js';
 
 declare const __SIMDNET_VERSION__: string;
 
@@ -84,10 +85,18 @@ async function start(): Promise<void> {
   }
   if (!same) {
     Object.assign(study, { rounds: new Map(), failures: [], weights: new Map(), seconds: 0 });
+    for (const pm of networks.values()) pm.model.dispose();
     networks.clear();
     render();
   }
   const s = next.settings;
+  // the kernels and digits, fetched here once and handed to every worker: the study then needs no network
+  try {
+    await Promise.all([kernelsFor(s.build), loadDigits()]);
+  } catch (e) {
+    setState('error', `cannot load simdnet's files: ${(e as Error).message}`);
+    return;
+  }
   study.settings = s;
   study.failures = [];
   study.epochsDone = new Map([...study.rounds.keys()].map((k) => [k, s.epochs]));
@@ -111,7 +120,7 @@ async function start(): Promise<void> {
       study.epochsDone.set(roundKey(t), s.epochs);
       scheduleRender();
     },
-  });
+  }, fetchedAssets());
   study.running = pool;
   startButton.disabled = true;
   stopButton.disabled = false;
@@ -241,15 +250,18 @@ $('download-csv').addEventListener('click', () => download('table.csv', tableCsv
 // ---- try the networks ----
 
 const networks = new Map<ModelId, PairModel>();
-let kernels: Promise<Kernels> | null = null;
+const kernels = new Map<Build, Promise<Kernels>>();
+function kernelsFor(build: Build): Promise<Kernels> {
+  if (!kernels.has(build)) kernels.set(build, loadKernels(build));
+  return kernels.get(build)!;
+}
 const verdicts = $<HTMLUListElement>('verdicts');
 const pads = [0, 1].map((i) => new Pad($<HTMLCanvasElement>(`pad${i}`), () => void predict()));
 
 async function network(m: ModelId): Promise<PairModel> {
   let pm = networks.get(m);
   if (!pm) {
-    kernels ??= loadKernels(study.settings!.build);
-    pm = new PairModel(await kernels, m, 1, 0);
+    pm = new PairModel(await kernelsFor(study.settings!.build), m, 1, 0);
     loadNetTensors(pm.net, decodeSafetensors(study.weights.get(m)!, `model ${m}'s weights`).tensors);
     networks.set(m, pm);
   }
@@ -286,11 +298,13 @@ $('clear').addEventListener('click', () => {
 });
 $('pick').addEventListener('click', async () => {
   const pool = await loadDigits();
-  for (const p of pads) {
+  const labels = pads.map((p) => {
     const i = pool.test[Math.floor(Math.random() * pool.test.length)];
     p.show(pool.images.subarray(i * 196, (i + 1) * 196));
-  }
+    return pool.labels[i];
+  });
   await predict();
+  verdicts.prepend(Object.assign(document.createElement('li'), { className: 'truth', textContent: `test digits ${labels[0]} and ${labels[1]}: the first is ${labels[0] > labels[1] ? 'larger' : 'not larger'}` }));
 });
 
 // ---- wiring ----
@@ -304,5 +318,13 @@ void simdSupported().then((simd) => {
   $('about').textContent = `simdnet ${__SIMDNET_VERSION__} · ${simd ? 'WebAssembly SIMD' : 'scalar WebAssembly (this browser has no SIMD)'} · ${cores} logical cores · ` +
     `${crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated'} · the full study: ${STUDY_DEFAULTS.rounds} rounds of ${STUDY_DEFAULTS.epochs} epochs`;
 });
-setState('idle', 'Choose the settings and press Start.');
-if (query.get('start') === '1') void start();
+// fetch the kernels and the digits now: from here on the page needs no network
+setState('idle', 'Loading simdnet (kernels and digits)…');
+Promise.all([resolveBuild('auto').then(kernelsFor), loadDigits()]).then(
+  async () => {
+    const offline = await keepForOffline(fetchedAssets());
+    setState('idle', `Ready: choose the settings and press Start${offline ? ' (the page works offline from here)' : ''}.`);
+    if (query.get('start') === '1') void start();
+  },
+  (e: Error) => setState('error', `cannot load simdnet's files: ${e.message}`),
+);

@@ -3,12 +3,11 @@
 // they do not depend on how many workers ran them or in which order.
 import type { EpochRecord, RoundRecord, RoundTask } from '../src/index.js';
 
-export interface ToWorker {
-  task: RoundTask;
-  weights: boolean;
-}
+/** First the page's fetched assets (wasm, digits: the worker needs no network), then one round at a time. */
+export type ToWorker = { assets: Map<string, Uint8Array<ArrayBuffer>> } | { task: RoundTask; weights: boolean };
 
 export type FromWorker =
+  | { kind: 'ready' }
   | { kind: 'epoch'; task: RoundTask; record: EpochRecord }
   | { kind: 'done'; task: RoundTask; record: RoundRecord; weights?: Uint8Array }
   | { kind: 'error'; task: RoundTask; message: string };
@@ -22,14 +21,15 @@ export interface PoolEvents {
 
 export const roundKey = (t: { model: number; round: number }) => `${t.model}/${t.round}`;
 
-const spawn = () => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'simdnet round' });
+export const spawnWorker = () => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'simdnet round' });
 
 export class RoundPool {
   private workers = new Set<Worker>();
   private stopped = false;
   private finish: (() => void) | null = null;
 
-  constructor(private readonly size: number, private readonly events: PoolEvents) {
+  /** `assets`: what the page has fetched (src/asset.ts's fetchedAssets), copied to each worker. */
+  constructor(private readonly size: number, private readonly events: PoolEvents, private readonly assets: Map<string, Uint8Array<ArrayBuffer>>) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`workers: a positive integer, got ${size}`);
   }
 
@@ -59,6 +59,7 @@ export class RoundPool {
         busy++;
         w.onmessage = (e: MessageEvent<FromWorker>) => {
           const m = e.data;
+          if (m.kind === 'ready') return;
           if (m.kind === 'epoch') return this.events.epoch(m.task, m.record);
           busy--;
           if (m.kind === 'done') this.events.done(m.record, m.weights);
@@ -88,7 +89,8 @@ export class RoundPool {
   }
 
   private add(): Worker {
-    const w = spawn();
+    const w = spawnWorker();
+    w.postMessage({ assets: this.assets } satisfies ToWorker);
     this.workers.add(w);
     return w;
   }

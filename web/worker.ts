@@ -1,12 +1,16 @@
 // A Web Worker of the page: the browser's counterpart of a Piscina worker. It
 // loads the kernels and the digits once and trains the rounds it is given
 // (src/study/worker.ts's runRound, as in Node), reporting every epoch.
-import { runRound } from '../src/index.js';
+import { runRound, provideAssets } from '../src/index.js';
 import type { ToWorker, FromWorker } from './pool.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as { postMessage(m: unknown, t: Transferable[]): void }).postMessage(m, transfer);
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
+  if ('assets' in e.data) {
+    provideAssets(e.data.assets);
+    return post({ kind: 'ready' });
+  }
   const { task, weights } = e.data;
   try {
     const r = await runRound(task, { weights, onEpoch: (record) => post({ kind: 'epoch', task, record }) });
