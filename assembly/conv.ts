@@ -13,34 +13,43 @@
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 import { sum8, sqdev8, dot_sums4, channel_sum } from "./reduce";
 import { winograd_applies, winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
+import { barrier, part_from, part_to } from "./threads";
 
 /**
  * y: [N, Cout, OH, OW] out; col: conv3x3_workspace floats out (kept for backward);
  * yc: [Cout, N·OH·OW] scratch; x: [N, Cin, H, W]; w: [Cout, Cin, 3, 3]; bias: [Cout].
+ * part, parts: this thread's share of a split call (0, 1 alone): Winograd and
+ * a first layer split by images; the general path runs on part 0.
  */
 export function conv3x3_forward(
   y: usize, col: usize, yc: usize,
   x: usize, w: usize, bias: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
+  part: i32, parts: i32,
 ): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product(y, col, x, w, bias, N, Cin, H, W, Cout, true); // straight to NCHW, bias added
+    winograd_product(y, col, x, w, bias, N, Cin, H, W, Cout, true, part, parts); // straight to NCHW, bias added
     return;
   }
   const P = (H - 2) * (W - 2), K = Cin * 9, NP = N * P;
   if (few_inputs(K)) {
     // y_n[Cout×P] = [W | bias]·[col_n; 1]: the bias rides as a last weight column
     const wb = small_block(col, K, NP);
-    im2col_3x3(col, x, N, Cin, H, W);
-    fill_run(col + (<usize>(K * NP) << 2), 1, NP);
-    for (let c = 0; c < Cout; c++) {
-      const d = wb + (<usize>(c * (K + 1)) << 2);
-      memory.copy(d, w + (<usize>(c * K) << 2), <usize>K << 2);
-      store<f32>(d + (<usize>K << 2), load<f32>(bias + (<usize>c << 2)));
+    const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
+    im2col_3x3_images(col, x, N, Cin, H, W, n0, n1);
+    fill_run(col + (<usize>(K * NP + n0 * P) << 2), 1, (n1 - n0) * P);
+    if (part == 0) {
+      for (let c = 0; c < Cout; c++) {
+        const d = wb + (<usize>(c * (K + 1)) << 2);
+        memory.copy(d, w + (<usize>(c * K) << 2), <usize>K << 2);
+        store<f32>(d + (<usize>K << 2), load<f32>(bias + (<usize>c << 2)));
+      }
     }
-    for (let n = 0; n < N; n++) gemm(y + (<usize>(n * Cout * P) << 2), wb, col + (<usize>(n * P) << 2), Cout, P, K + 1, K + 1, NP, P, 0);
+    barrier(parts);
+    for (let n = n0; n < n1; n++) gemm(y + (<usize>(n * Cout * P) << 2), wb, col + (<usize>(n * P) << 2), Cout, P, K + 1, K + 1, NP, P, 0);
     return;
   }
+  if (part != 0) return;
   conv_product(yc, col, x, w, N, Cin, H, W, Cout);
   for (let c = 0; c < Cout; c++) channel_to_nchw(y, yc, c, N, Cout, P, 1, load<f32>(bias + (<usize>c << 2)));
 }
@@ -48,29 +57,34 @@ export function conv3x3_forward(
 /**
  * dw: [Cout, Cin, 3, 3] += ; db: [Cout] += ; dx: [N, Cin, H, W] overwritten (skipped when 0);
  * dyc: [Cout, N·P] scratch; dy: [N, Cout, OH, OW]; w: weights; col: from the forward
- * (overwritten when dx != 0).
+ * (overwritten when dx != 0). part, parts: as conv3x3_forward (the bias gradient
+ * split by channels, a first layer's weight gradient by blocks of 16 filters).
  */
 export function conv3x3_backward(
   dx: usize, dw: usize, db: usize, dyc: usize,
   dy: usize, w: usize, col: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
+  part: i32, parts: i32,
 ): void {
   const P = (H - 2) * (W - 2), K = Cin * 9;
-  for (let c = 0; c < Cout; c++) {
+  for (let c = part_from(Cout, 1, part, parts); c < part_to(Cout, 1, part, parts); c++) {
     const g = db + (<usize>c << 2);
     store<f32>(g, load<f32>(g) + channel_sum(dy, c, N, Cout, P));
   }
   // Winograd, and a first layer's weight gradient, read dy in place; the rest take it channel-major.
   if (winograd_applies(Cin, H, W)) {
-    winograd_product_backward(dx, dw, dy, col, N, Cin, H, W, Cout, true);
+    winograd_product_backward(dx, dw, dy, col, N, Cin, H, W, Cout, true, part, parts);
   } else if (dx == 0 && few_inputs(K)) {
-    // dWᵀ[K×Cout] = Σ over images of col_n[K×P] · dy_nᵀ, dy_n = dy[n] as [Cout×P]
+    // dWᵀ[K×Cout] = Σ over images of col_n[K×P] · dy_nᵀ, dy_n = dy[n] as [Cout×P]; this part's filters j0 … j1 − 1
     const dwt = small_block(col, K, N * P);
-    for (let n = 0; n < N; n++) {
-      gemm(dwt, col + (<usize>(n * P) << 2), dy + (<usize>(n * Cout * P) << 2), K, Cout, P, N * P, P, Cout, GEMM_TRANS_B | (n > 0 ? GEMM_ACCUMULATE : 0));
+    const j0 = part_from(Cout, 16, part, parts), j1 = part_to(Cout, 16, part, parts);
+    if (j1 > j0) {
+      for (let n = 0; n < N; n++) {
+        gemm(dwt + (<usize>j0 << 2), col + (<usize>(n * P) << 2), dy + (<usize>((n * Cout + j0) * P) << 2), K, j1 - j0, P, N * P, P, Cout, GEMM_TRANS_B | (n > 0 ? GEMM_ACCUMULATE : 0));
+      }
+      add_transposed(dw, dwt, K, Cout, j0, j1);
     }
-    add_transposed(dw, dwt, K, Cout);
-  } else {
+  } else if (part == 0) {
     for (let n = 0; n < N; n++) {
       for (let c = 0; c < Cout; c++) copy_run(dyc + (<usize>((c * N + n) * P) << 2), dy + (<usize>((n * Cout + c) * P) << 2), P);
     }
@@ -135,7 +149,7 @@ export function conv3x3_batchnorm_forward_eval(
     }
     store<f32>(bf + o, load<f32>(beta + o) + (load<f32>(bias + o) - load<f32>(runMean + o)) * scale);
   }
-  conv3x3_forward(y, col, yc, x, wf, bf, N, Cin, H, W, Cout);
+  conv3x3_forward(y, col, yc, x, wf, bf, N, Cin, H, W, Cout, 0, 1);
 }
 
 const bnSums = memory.data(16, 16);
@@ -211,9 +225,9 @@ function small_block(col: usize, K: i32, NP: i32): usize {
   return col + (<usize>((K + 1) * NP) << 2);
 }
 
-/** dw[Cout×K] += tᵀ for t: [K×Cout]. */
-function add_transposed(dw: usize, t: usize, K: i32, Cout: i32): void {
-  for (let c = 0; c < Cout; c++) {
+/** dw[Cout×K] += tᵀ for t: [K×Cout], rows c0 … c1 − 1 of dw. */
+function add_transposed(dw: usize, t: usize, K: i32, Cout: i32, c0: i32, c1: i32): void {
+  for (let c = c0; c < c1; c++) {
     for (let kk = 0; kk < K; kk++) {
       const d = dw + (<usize>(c * K + kk) << 2);
       store<f32>(d, load<f32>(d) + load<f32>(t + (<usize>(kk * Cout + c) << 2)));
@@ -224,7 +238,7 @@ function add_transposed(dw: usize, t: usize, K: i32, Cout: i32): void {
 /** yc[Cout × N·P] = W[Cout × Cin·9] · im2col(x). */
 function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product(yc, col, x, w, 0, N, Cin, H, W, Cout, false);
+    winograd_product(yc, col, x, w, 0, N, Cin, H, W, Cout, false, 0, 1);
     return;
   }
   const NP = N * (H - 2) * (W - 2), K = Cin * 9;
@@ -235,14 +249,14 @@ function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i3
 /** From the channel-major output gradient dyc: dW += dYc·colᵀ; dx = col2im(Wᵀ·dYc) unless dx is 0. */
 function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product_backward(dx, dw, dyc, col, N, Cin, H, W, Cout, false);
+    winograd_product_backward(dx, dw, dyc, col, N, Cin, H, W, Cout, false, 0, 1);
     return;
   }
   const NP = N * (H - 2) * (W - 2), K = Cin * 9;
   if (few_inputs(K)) {
     const dwt = small_block(col, K, NP);
     gemm(dwt, col, dyc, K, Cout, NP, NP, NP, Cout, GEMM_TRANS_B);
-    add_transposed(dw, dwt, K, Cout);
+    add_transposed(dw, dwt, K, Cout, 0, Cout);
   } else {
     gemm(dw, dyc, col, Cout, K, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
   }
@@ -325,12 +339,17 @@ export function add_run(dst: usize, src: usize, n: i32): void {
 
 /** col: [C·9, N·OH·OW] out; x: [N, C, H, W]. */
 export function im2col_3x3(col: usize, x: usize, N: i32, C: i32, H: i32, W: i32): void {
-  const OH = H - 2, OW = W - 2;
-  let d = col;
+  im2col_3x3_images(col, x, N, C, H, W, 0, N);
+}
+
+/** im2col_3x3's columns of images n0 … n1 − 1 only (a thread's share). */
+function im2col_3x3_images(col: usize, x: usize, N: i32, C: i32, H: i32, W: i32, n0: i32, n1: i32): void {
+  const OH = H - 2, OW = W - 2, P = OH * OW, NP = N * P;
   for (let c = 0; c < C; c++) {
     for (let kh = 0; kh < 3; kh++) {
       for (let kw = 0; kw < 3; kw++) {
-        for (let n = 0; n < N; n++) {
+        let d = col + (<usize>(((c * 3 + kh) * 3 + kw) * NP + n0 * P) << 2);
+        for (let n = n0; n < n1; n++) {
           let s = x + (<usize>(((n * C + c) * H + kh) * W + kw) << 2);
           for (let oh = 0; oh < OH; oh++) {
             copy_run(d, s, OW);

@@ -63,7 +63,7 @@ export function conv2d_forward(
       xp = ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout) << 2);
       pad_copy(xp, x, N * Cin, H, W, HP, WP, padT, padL);
     }
-    winograd_product(y, ws, xp, w, bias, N, Cin, HP, WP, Cout, true);
+    winograd_product(y, ws, xp, w, bias, N, Cin, HP, WP, Cout, true, 0, 1);
     return;
   }
   const K = Cin * KH * KW, P = OH * OW, NP = N * P;
@@ -92,11 +92,11 @@ export function conv2d_backward(
   if (algo == CONV_WINOGRAD) {
     const HP = OH + 2, WP = OW + 2;
     if (!needs_copy(H, W, padT, padL, OH, OW)) {
-      winograd_product_backward(dx, dw, dy, ws, N, Cin, HP, WP, Cout, true);
+      winograd_product_backward(dx, dw, dy, ws, N, Cin, HP, WP, Cout, true, 0, 1);
       return;
     }
     const dxp = dx ? ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout) << 2) : 0;
-    winograd_product_backward(dxp, dw, dy, ws, N, Cin, HP, WP, Cout, true);
+    winograd_product_backward(dxp, dw, dy, ws, N, Cin, HP, WP, Cout, true, 0, 1);
     if (dx) crop(dx, dxp, N * Cin, H, W, HP, WP, padT, padL);
     return;
   }

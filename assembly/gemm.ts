@@ -6,7 +6,7 @@
 // registers) runs over the panels. Each C element is a plain sequential sum over
 // k (multiply, then add: wasm has no implicit FMA), so the SIMD and the scalar
 // build give bit-identical products.
-import { workspace, KC, MC, NC, WS_A_FLOATS } from "./workspace";
+import { workspace, edgeTile, KC, MC, NC, WS_A_FLOATS } from "./workspace";
 
 export const GEMM_TRANS_A: i32 = 1;
 export const GEMM_TRANS_B: i32 = 2;
@@ -228,8 +228,7 @@ function kernel_2x16(c: usize, ldc: i32, a: usize, b: usize, kc: i32, acc: bool)
   }
 }
 
-// Partial tile: run the full kernel on a local 2×16 tile, copy the valid part.
-const edgeTile = memory.data(2 * 16 * 4, 16);
+// Partial tile: run the full kernel on a 2×16 tile of the workspace, copy the valid part.
 function kernel_2x16_edge(c: usize, ldc: i32, a: usize, b: usize, kc: i32, acc: bool, rows: i32, cols: i32): void {
   const bytes = <usize>cols << 2;
   memory.fill(edgeTile, 0, 128);

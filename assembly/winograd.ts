@@ -14,6 +14,9 @@
 // time in the scalar build, through the same generic code: the same operations
 // in the same order, so both builds give bit-identical results.
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B } from "./gemm";
+// transform staging, per thread: 36 values of one tile group (a vector or a float each)
+import { stageA as tmpA, stageB as tmpB, stageC as tmpC } from "./workspace";
+import { barrier, part_from, part_to } from "./threads";
 
 /** Winograd needs output sides that are multiples of 4; it pays once the channel products dominate. */
 export function winograd_applies(Cin: i32, H: i32, W: i32): bool {
@@ -37,10 +40,6 @@ function plane(floats: i32): usize {
   return <usize>(floats + 16) << 2;
 }
 
-// Transform staging: 36 values of one tile group (a vector or a float each).
-const tmpA = memory.data(36 * 16, 16);
-const tmpB = memory.data(36 * 16, 16);
-const tmpC = memory.data(36 * 16, 16);
 
 /**
  * The T tiles of a call, as byte offsets: tin[t] of the tile's 6×6 input window
@@ -48,10 +47,10 @@ const tmpC = memory.data(36 * 16, 16);
  * its channel's start, images `outImage` floats apart (OH·OW in a channel-major
  * [C, N·OH·OW], C·OH·OW in NCHW). Tables spare the transforms a division per tile.
  */
-export function tile_tables(tin: usize, tout: usize, N: i32, C: i32, H: i32, W: i32, outImage: i32): void {
+export function tile_tables(tin: usize, tout: usize, n0: i32, n1: i32, C: i32, H: i32, W: i32, outImage: i32): void {
   const OH = H - 2, OW = W - 2;
-  let t: usize = 0;
-  for (let n = 0; n < N; n++) {
+  let t: usize = <usize>(n0 * (OH >> 2) * (OW >> 2));
+  for (let n = n0; n < n1; n++) {
     for (let th = 0; th < OH; th += 4) {
       for (let tw = 0; tw < OW; tw += 4) {
         store<u32>(tin + (t << 2), ((n * C * H + th) * W + tw) << 2);
@@ -65,43 +64,56 @@ export function tile_tables(tin: usize, tout: usize, N: i32, C: i32, H: i32, W: 
 /**
  * y: the convolution of x: [N, Cin, H, W] with w: [Cout, Cin, 3, 3], plus bias: [Cout]
  * unless bias is 0; NCHW [N, Cout, OH, OW] if nchw, else channel-major [Cout, N·OH·OW].
- * ws: workspace (V and U kept for backward).
+ * ws: workspace (V and U kept for backward). Split over `parts` threads: each
+ * transforms its share of the filters, then (once U is whole) its images' tiles
+ * end to end; the products are column blocks of the same sums.
  */
-export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, nchw: bool): void {
-  const T = N * ((H - 2) >> 2) * ((W - 2) >> 2), P = (H - 2) * (W - 2);
+export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, nchw: bool, part: i32, parts: i32): void {
+  const tiles = ((H - 2) >> 2) * ((W - 2) >> 2), T = N * tiles, P = (H - 2) * (W - 2);
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, M = U + 36 * us, tin = M + 36 * ms + 36 * us, tout = tin + (<usize>T << 2);
-  tile_tables(tin, tout, N, Cin, H, W, nchw ? Cout * P : P);
-  filter_transform(U, w, Cout, Cin);
-  input_transform(V, x, tin, T, Cin, H, W);
-  for (let xi: usize = 0; xi < 36; xi++) gemm(M + xi * ms, U + xi * us, V + xi * vs, Cout, T, Cin, Cin, T, T, 0);
-  output_transform(y, M, bias, tout, T, Cout, nchw ? P : N * P, W - 2);
+  const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
+  tile_tables(tin, tout, n0, n1, Cin, H, W, nchw ? Cout * P : P);
+  filter_transform(U, w, Cout, Cin, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
+  barrier(parts);
+  input_transform(V, x, tin, T, t0, t1, Cin, H, W);
+  const off = <usize>t0 << 2;
+  if (t1 > t0) for (let xi: usize = 0; xi < 36; xi++) gemm(M + xi * ms + off, U + xi * us, V + xi * vs + off, Cout, t1 - t0, Cin, Cin, T, T, 0);
+  output_transform(y, M, bias, tout, T, t0, t1, Cout, nchw ? P : N * P, W - 2);
 }
 
 /**
  * dw: [Cout, Cin, 3, 3] += ; dx: [N, Cin, H, W] overwritten (skipped when 0);
  * dy: the product's gradient, laid out as winograd_product's y; ws: from
  * winograd_product with the same sizes and layout (V, U and the tile tables;
- * V is overwritten by dV when dx != 0).
+ * V is overwritten by dV when dx != 0). Split over `parts` threads: output
+ * gradients by images; the weight products (sums over every tile) by whole
+ * points ξ; the filter gradients by filters; dV and dx by images again.
  */
-export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, nchw: bool): void {
-  const T = N * ((H - 2) >> 2) * ((W - 2) >> 2), P = (H - 2) * (W - 2);
+export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, nchw: bool, part: i32, parts: i32): void {
+  const tiles = ((H - 2) >> 2) * ((W - 2) >> 2), T = N * tiles, P = (H - 2) * (W - 2);
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2);
-  output_grad_transform(dM, dy, tout, T, Cout, nchw ? P : N * P, W - 2);
-  for (let xi: usize = 0; xi < 36; xi++) gemm(dU + xi * us, dM + xi * ms, V + xi * vs, Cout, Cin, T, T, T, Cin, GEMM_TRANS_B);
-  filter_grad_transform(dw, dU, Cout, Cin);
+  const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
+  output_grad_transform(dM, dy, tout, T, t0, t1, Cout, nchw ? P : N * P, W - 2);
+  barrier(parts);
+  for (let xi = <usize>part_from(36, 1, part, parts); xi < <usize>part_to(36, 1, part, parts); xi++) {
+    gemm(dU + xi * us, dM + xi * ms, V + xi * vs, Cout, Cin, T, T, T, Cin, GEMM_TRANS_B);
+  }
+  barrier(parts); // dU whole, and V read by every thread's products: from here V may become dV
+  filter_grad_transform(dw, dU, Cout, Cin, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
   if (dx == 0) return;
-  for (let xi: usize = 0; xi < 36; xi++) gemm(V + xi * vs, U + xi * us, dM + xi * ms, Cin, T, Cout, Cin, T, T, GEMM_TRANS_A);
-  input_grad_transform(dx, V, tin, T, N, Cin, H, W);
+  const off = <usize>t0 << 2;
+  if (t1 > t0) for (let xi: usize = 0; xi < 36; xi++) gemm(V + xi * vs + off, U + xi * us, dM + xi * ms + off, Cin, t1 - t0, Cout, Cin, T, T, GEMM_TRANS_A);
+  input_grad_transform(dx, V, tin, T, t0, t1, n0, n1, Cin, H, W);
 }
 
 // ---- the transforms of filters, input tiles and output tiles, each with its transpose ----
 
-/** U[ξ][k][c] = (G g Gᵀ)[ξ] for every filter g = w[k, c]. */
-export function filter_transform(U: usize, w: usize, Cout: i32, Cin: i32): void {
-  const us = plane(Cout * Cin), F = Cout * Cin;
-  let f = 0;
+/** U[ξ][k][c] = (G g Gᵀ)[ξ] for the filters g = w[k, c] numbered f0 … f1 − 1 (k·Cin + c). */
+export function filter_transform(U: usize, w: usize, Cout: i32, Cin: i32, f0: i32, f1: i32): void {
+  const us = plane(Cout * Cin), F = f1;
+  let f = f0;
   if (ASC_FEATURE_SIMD) {
     for (; f + 4 <= F; f += 4) {
       const g = w + (<usize>(f * 9) << 2); // four filters' 36 floats: lane l takes filter f + l
@@ -119,10 +131,10 @@ export function filter_transform(U: usize, w: usize, Cout: i32, Cin: i32): void 
   for (; f < F; f++) filter_tile<f32>(U + (<usize>f << 2), us, w + (<usize>(f * 9) << 2), 4, 12);
 }
 
-/** dw[k, c] += Gᵀ dU[·][k][c] G. */
-export function filter_grad_transform(dw: usize, dU: usize, Cout: i32, Cin: i32): void {
-  const us = plane(Cout * Cin), F = Cout * Cin;
-  let f = 0;
+/** dw[k, c] += Gᵀ dU[·][k][c] G for the filters f0 … f1 − 1. */
+export function filter_grad_transform(dw: usize, dU: usize, Cout: i32, Cin: i32, f0: i32, f1: i32): void {
+  const us = plane(Cout * Cin), F = f1;
+  let f = f0;
   if (ASC_FEATURE_SIMD) {
     for (; f + 4 <= F; f += 4) {
       filter_grad_tile<v128>(tmpC, 16, 48, dU + (<usize>f << 2), us);
@@ -135,14 +147,14 @@ export function filter_grad_transform(dw: usize, dU: usize, Cout: i32, Cin: i32)
   }
 }
 
-/** V[ξ][c][t] = (Bᵀ d B)[ξ] for every input tile d of x: [N, Cin, H, W] (rows first, then columns). */
-export function input_transform(V: usize, x: usize, tin: usize, T: i32, Cin: i32, H: i32, W: i32): void {
+/** V[ξ][c][t] = (Bᵀ d B)[ξ] for the input tiles t0 … t1 − 1 of x: [N, Cin, H, W] (rows first, then columns). */
+export function input_transform(V: usize, x: usize, tin: usize, T: i32, t0: i32, t1: i32, Cin: i32, H: i32, W: i32): void {
   const vs = plane(Cin * T), rs = <usize>W << 2;
   for (let c = 0; c < Cin; c++) {
     const xc = x + (<usize>(c * H * W) << 2), dst = V + (<usize>(c * T) << 2);
-    let t = 0;
+    let t = t0;
     if (ASC_FEATURE_SIMD) {
-      for (; t + 4 <= T; t += 4) {
+      for (; t + 4 <= t1; t += 4) {
         const tab = tin + (<usize>t << 2);
         const p0 = xc + load<u32>(tab), p1 = xc + load<u32>(tab, 4), p2 = xc + load<u32>(tab, 8), p3 = xc + load<u32>(tab, 12);
         for (let i = 0; i < 6; i++) {
@@ -161,7 +173,7 @@ export function input_transform(V: usize, x: usize, tin: usize, T: i32, Cin: i32
         for (let j = 0; j < 6; j++) bt6_at<v128>(dst + (<usize>t << 2) + <usize>j * vs, 6 * vs, tmpB + <usize>(j * 16), 96);
       }
     }
-    for (; t < T; t++) {
+    for (; t < t1; t++) {
       const p = xc + load<u32>(tin + (<usize>t << 2));
       for (let i = 0; i < 6; i++) bt6_at<f32>(tmpB + <usize>(i * 24), 4, p + <usize>i * rs, 4);
       for (let j = 0; j < 6; j++) bt6_at<f32>(dst + (<usize>t << 2) + <usize>j * vs, 6 * vs, tmpB + <usize>(j * 4), 24);
@@ -172,17 +184,18 @@ export function input_transform(V: usize, x: usize, tin: usize, T: i32, Cin: i32
 /**
  * dx = Σ over tiles of B dV[·][c][t] Bᵀ (columns first, then rows), placed at each
  * tile's 6×6 window of dx: [N, Cin, H, W]; overlapping windows add, tile by tile.
+ * Tiles t0 … t1 − 1, which are those of images n0 … n1 − 1 (a thread's share).
  */
-export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, N: i32, Cin: i32, H: i32, W: i32): void {
+export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, t0: i32, t1: i32, n0: i32, n1: i32, Cin: i32, H: i32, W: i32): void {
   const vs = plane(Cin * T), rs = <usize>W << 2;
   // One tile per image covers it exactly once: store. Otherwise add onto zeros.
-  const single = T == N;
-  if (!single) memory.fill(dx, 0, <usize>(N * Cin * H * W) << 2);
+  const single = t1 - t0 == n1 - n0;
+  if (!single) memory.fill(dx + (<usize>(n0 * Cin * H * W) << 2), 0, <usize>((n1 - n0) * Cin * H * W) << 2);
   for (let c = 0; c < Cin; c++) {
     const src = dV + (<usize>(c * T) << 2), dxc = dx + (<usize>(c * H * W) << 2);
-    let t = 0;
+    let t = t0;
     if (ASC_FEATURE_SIMD) {
-      for (; t + 4 <= T; t += 4) {
+      for (; t + 4 <= t1; t += 4) {
         for (let j = 0; j < 6; j++) b6_at<v128>(tmpB + <usize>(j * 16), 96, src + (<usize>t << 2) + <usize>j * vs, 6 * vs);
         for (let i = 0; i < 6; i++) b6_at<v128>(tmpC + <usize>(i * 96), 16, tmpB + <usize>(i * 96), 16);
         const tab = tin + (<usize>t << 2);
@@ -206,7 +219,7 @@ export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, N
         }
       }
     }
-    for (; t < T; t++) {
+    for (; t < t1; t++) {
       const p = dxc + load<u32>(tin + (<usize>t << 2));
       for (let j = 0; j < 6; j++) b6_at<f32>(tmpB + <usize>(j * 4), 24, src + (<usize>t << 2) + <usize>j * vs, 6 * vs);
       if (single) {
@@ -223,14 +236,14 @@ export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, N
  * y tiles = Aᵀ M[·][k][t] A (columns first, then rows) + bias[k] (unless bias is 0);
  * channel k starts `channel` floats after y's, its tiles at tout's offsets.
  */
-export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T: i32, Cout: i32, channel: i32, OW: i32): void {
+export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32): void {
   const ms = plane(Cout * T), rs = <usize>OW << 2;
   for (let k = 0; k < Cout; k++) {
     const src = M + (<usize>(k * T) << 2), yk = y + (<usize>(k * channel) << 2);
     const b: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
-    let t = 0;
+    let t = t0;
     if (ASC_FEATURE_SIMD) {
-      for (; t + 4 <= T; t += 4) {
+      for (; t + 4 <= t1; t += 4) {
         for (let j = 0; j < 6; j++) at6_at<v128>(tmpB + <usize>(j * 16), 96, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
         for (let r = 0; r < 4; r++) at6_at<v128>(tmpC + <usize>(r * 64), 16, tmpB + <usize>(r * 96), 16);
         // tmpC[r][s] holds four tiles' values: transpose each row into the tiles
@@ -244,7 +257,7 @@ export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T
         }
       }
     }
-    for (; t < T; t++) {
+    for (; t < t1; t++) {
       const d = yk + load<u32>(tout + (<usize>t << 2));
       for (let j = 0; j < 6; j++) at6_at<f32>(tmpB + <usize>(j * 4), 24, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
       for (let r = 0; r < 4; r++) at6_at<f32>(tmpC + <usize>(r * 16), 4, tmpB + <usize>(r * 24), 4);
@@ -255,14 +268,14 @@ export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T
   }
 }
 
-/** dM[·][k][t] = A dY Aᵀ (rows first, then columns) for every 4×4 tile dY of dy, laid out as output_transform's y. */
-export function output_grad_transform(dM: usize, dy: usize, tout: usize, T: i32, Cout: i32, channel: i32, OW: i32): void {
+/** dM[·][k][t] = A dY Aᵀ (rows first, then columns) for the 4×4 tiles t0 … t1 − 1 of dy, laid out as output_transform's y. */
+export function output_grad_transform(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32): void {
   const ms = plane(Cout * T), rs = <usize>OW << 2;
   for (let k = 0; k < Cout; k++) {
     const dst = dM + (<usize>(k * T) << 2), yk = dy + (<usize>(k * channel) << 2);
-    let t = 0;
+    let t = t0;
     if (ASC_FEATURE_SIMD) {
-      for (; t + 4 <= T; t += 4) {
+      for (; t + 4 <= t1; t += 4) {
         const tab = tout + (<usize>t << 2);
         const s0 = yk + load<u32>(tab), s1 = yk + load<u32>(tab, 4), s2 = yk + load<u32>(tab, 8), s3 = yk + load<u32>(tab, 12);
         for (let r = 0; r < 4; r++) {
@@ -278,7 +291,7 @@ export function output_grad_transform(dM: usize, dy: usize, tout: usize, T: i32,
         for (let j = 0; j < 6; j++) a4_at<v128>(dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 16), 96);
       }
     }
-    for (; t < T; t++) {
+    for (; t < t1; t++) {
       const p = yk + load<u32>(tout + (<usize>t << 2));
       for (let r = 0; r < 4; r++) a4_at<f32>(tmpB + <usize>(r * 24), 4, p + <usize>r * rs, 4);
       for (let j = 0; j < 6; j++) a4_at<f32>(dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 4), 24);

@@ -45,15 +45,15 @@ function convCases(label: string, N: number, Cin: number, H: number, W: number, 
   });
   const shape = `${N}×${Cin}×${H}×${W} → ${Cout}`;
   return [
-    { name: `${label} forward`, shape, flops: f, setup: (k) => { const p = plan(k); return () => k.k.conv3x3_forward(p.y, p.col, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout); } },
+    { name: `${label} forward`, shape, flops: f, setup: (k) => { const p = plan(k); return () => k.k.conv3x3_forward(p.y, p.col, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, 0, 1); } },
     {
       name: `${label} backward${dx ? '' : ' (no dx)'}`, shape, flops: dx ? 2 * f : f,
       setup: (k) => {
         const p = plan(k);
-        k.k.conv3x3_forward(p.y, p.col, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout);
+        k.k.conv3x3_forward(p.y, p.col, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, 0, 1);
         // With dx, backward overwrites col with the input gradient's columns; later repetitions
         // then read those values instead: the same work, so the timing is unaffected.
-        return () => k.k.conv3x3_backward(dx ? p.dx : 0, p.dw, p.db, p.yc, p.dy, p.w, p.col, N, Cin, H, W, Cout);
+        return () => k.k.conv3x3_backward(dx ? p.dx : 0, p.dw, p.db, p.yc, p.dy, p.w, p.col, N, Cin, H, W, Cout, 0, 1);
       },
     },
   ];

@@ -1,4 +1,4 @@
-// `npm run bench -- [kernels|round|peers|scaling|lenet|queue|browser|profile|all] [flags]`, or
+// `npm run bench -- [kernels|round|peers|scaling|lenet|queue|browser|threads|profile|all] [flags]`, or
 // `npm run bench -- compare OLD.json NEW.json`. See README.md.
 import { parseArgs } from 'node:util';
 import { benchKernels } from './kernels.js';
@@ -10,12 +10,13 @@ import { benchAgainst } from './ab.js';
 import { benchQueue } from './queue.js';
 import { benchProfile } from './profile.js';
 import { benchBrowser } from './browser.js';
+import { benchThreads } from './threads.js';
 import { compare } from './compare.js';
 import { save } from './common.js';
 import { ModelId } from '../src/models.js';
 import { Build } from '../src/kernels.js';
 
-const HELP = `Usage: npm run bench -- [kernels|round|peers|scaling|lenet|queue|browser|profile|all] [flags]
+const HELP = `Usage: npm run bench -- [kernels|round|peers|scaling|lenet|queue|browser|threads|profile|all] [flags]
        npm run bench -- compare OLD.json NEW.json
 
   kernels   every kernel on the study's shapes, SIMD and scalar  [--reps N] [--filter TEXT]
@@ -26,6 +27,7 @@ const HELP = `Usage: npm run bench -- [kernels|round|peers|scaling|lenet|queue|b
   lenet     one epoch of LeNet-5 on 28×28 digits: simdnet vs TF.js [--epochs N alternating pairs]
   queue     8 rounds via the local pool and via Redis, 1 and 2 workers [--epochs N] (needs redis-server)
   browser   one round of models 2 and 4 in Chromium vs Node (SIMD) [--epochs N] [--repeat N] (needs chromium)
+  threads   one round of models 2 and 4 on 1 and 2 threads; split kernels; call cost [--epochs N] [--repeat N]
   profile   one training step and evaluation pass, per layer and kernel [--models 2,4,lenet]
   all       all of them (the default)
 Each prints a table and writes JSON under bench/results/.`;
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
     if (positionals.length !== 3) throw new Error('compare needs two files: npm run bench -- compare OLD.json NEW.json');
     return void console.log(compare(positionals[1], positionals[2]));
   }
-  if (!['kernels', 'round', 'peers', 'scaling', 'lenet', 'queue', 'browser', 'profile', 'all'].includes(which)) throw new Error(`unknown benchmark "${which}" (kernels, round, peers, scaling, lenet, queue, browser, profile, all, compare)`);
+  if (!['kernels', 'round', 'peers', 'scaling', 'lenet', 'queue', 'browser', 'threads', 'profile', 'all'].includes(which)) throw new Error(`unknown benchmark "${which}" (kernels, round, peers, scaling, lenet, queue, browser, threads, profile, all, compare)`);
   const log = (s: string) => console.error(s);
   const report = (name: string, r: { settings: object; rows: unknown; text: string }) => {
     console.log(`\n${name}\n${r.text}\nwritten ${save(name, r.settings, r.rows)}`);
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
   if (which === 'scaling' || which === 'all') report('scaling', await benchScaling({ epochs, log }));
   if (which === 'lenet' || which === 'all') report('lenet', await benchLenet({ epochs, log }));
   if (which === 'queue' || which === 'all') report('queue', await benchQueue({ epochs, log }));
+  if (which === 'threads' || which === 'all') report('threads', await benchThreads({ epochs, repeat: int('repeat', values.repeat), log }));
   if (which === 'browser' || which === 'all') report('browser', await benchBrowser({ epochs, repeat: int('repeat', values.repeat), log }));
 }
 

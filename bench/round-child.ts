@@ -2,10 +2,10 @@
 // model (V8 tiers the wasm up during the first seconds): run by bench/round.ts.
 import { trainRound, sharedKernels } from '../src/train.js';
 import { ModelId } from '../src/models.js';
-import { Build } from '../src/kernels.js';
+import { Build, loadKernels } from '../src/kernels.js';
 
-const [model, build, epochs, seed] = process.argv.slice(2);
-const kernels = await sharedKernels(build as Build);
+const [model, build, epochs, seed, threads] = process.argv.slice(2);
+const kernels = threads && threads !== '1' ? await loadKernels(build as Build, { threads: Number(threads) }) : await sharedKernels(build as Build);
 (await trainRound({ model: Number(model) as ModelId, seed: Number(seed) + 1, epochs: 5, kernels })).network.model.dispose();
 const { network, ...r } = await trainRound({ model: Number(model) as ModelId, seed: Number(seed), epochs: Number(epochs), kernels });
 process.stdout.write(JSON.stringify(r));

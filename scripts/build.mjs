@@ -35,7 +35,7 @@ function run(what, args) {
 }
 
 const wasmSources = newest(['assembly', 'asconfig.json', 'package-lock.json'].map(at));
-for (const target of ['simd', 'scalar']) {
+for (const target of ['simd', 'scalar', 'simd-threads', 'scalar-threads']) {
   const out = at(`build/simdnet.${target}.wasm`);
   if (force || mtime(out) < wasmSources) run(`${target} kernels`, [at('node_modules/assemblyscript/bin/asc.js'), 'assembly/index.ts', '--target', target]);
 }

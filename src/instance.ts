@@ -3,6 +3,7 @@
 // offset, reserved once by a bump allocator before training starts; typed-array
 // views are rebuilt lazily when the memory has grown, so no view goes stale.
 import type * as Bindings from '../build/simdnet.simd.js';
+import type { Team, KernelCall } from './team.js';
 
 export type Build = 'simd' | 'scalar';
 export type BuildChoice = Build | 'auto';
@@ -16,6 +17,8 @@ export type BuildChoice = Build | 'auto';
 export type KernelExports = Awaited<ReturnType<typeof Bindings.instantiate>>;
 
 const ALIGN = 64;
+/** Below this much work (multiply-adds or elements) a call is not split: waking helpers would cost more. */
+const SPLIT_MIN = 1 << 15;
 const PAGE = 65536;
 /** wasm32 addresses 2³² bytes (65536 pages). */
 export const MEMORY_LIMIT = 2 ** 32;
@@ -31,6 +34,9 @@ export class Kernels {
   readonly CONV_IM2COL: number;
   readonly CONV_WINOGRAD: number;
   private top: number;
+  private team: Team | null = null;
+  /** The counters of the kernels' barrier between threads (assembly/threads.ts). */
+  readonly barrier: number;
   private buf: ArrayBuffer | null = null;
   private f32view = new Float32Array(0);
   private i32view = new Int32Array(0);
@@ -47,6 +53,97 @@ export class Kernels {
     const wsBytes = this.k.workspace_bytes_needed();
     const ws = this.allocBytes(wsBytes);
     this.k.set_workspace(ws, wsBytes);
+    this.barrier = this.allocBytes(64);
+    this.k.set_barrier(this.barrier, 0);
+  }
+
+  /** Threads that share each split kernel call (1 without helpers). */
+  get threads(): number {
+    return this.team?.size ?? 1;
+  }
+
+  /** Packing workspaces for `count` helper threads, planned here (helpers allocate nothing). */
+  helperWorkspaces(count: number): { ptr: number; bytes: number }[] {
+    const bytes = this.k.workspace_bytes_needed();
+    return Array.from({ length: count }, () => ({ ptr: this.allocBytes(bytes), bytes }));
+  }
+
+  attachTeam(team: Team): void {
+    this.team = team;
+    this.k.set_barrier(this.barrier, team.spin);
+  }
+
+  /** Runs kernel calls on the threads, calls[i] on thread i, and returns when all are done. */
+  run(calls: KernelCall[]): void {
+    if (this.team) return this.team.run(calls);
+    const k = this.k as unknown as Record<string, (...a: number[]) => void>;
+    for (const [name, ...args] of calls) k[name](...args);
+  }
+
+  /**
+   * [from, count] ranges of [0, total) for the threads, each but the last a
+   * multiple of `align` (empty ranges left out): how a kernel call is split.
+   */
+  split(total: number, align = 1): [number, number][] {
+    const T = Math.min(this.threads, Math.max(1, Math.floor(total / align)));
+    const out: [number, number][] = [];
+    let from = 0;
+    for (let t = 0; t < T; t++) {
+      const to = t === T - 1 ? total : Math.min(total, from + Math.ceil((total - from) / (T - t) / align) * align);
+      if (to > from) out.push([from, to - from]);
+      from = to;
+    }
+    return out;
+  }
+
+  /**
+   * C (+)= op(A)·op(B) as the gemm export, split over the threads by blocks of
+   * 16 columns (or of rows when C is narrow). Each element of C is the same
+   * sequential sum either way, so the result is bit-identical for any count.
+   */
+  gemm(c: number, a: number, b: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, flags: number): void {
+    if (this.threads === 1 || M * N * K < SPLIT_MIN) return this.k.gemm(c, a, b, M, N, K, lda, ldb, ldc, flags);
+    const tA = (flags & this.GEMM_TRANS_A) !== 0, tB = (flags & this.GEMM_TRANS_B) !== 0;
+    if (N >= 32) {
+      this.run(this.split(N, 16).map(([j, n]) => ['gemm', c + 4 * j, a, b + 4 * (tB ? j * ldb : j), M, n, K, lda, ldb, ldc, flags]));
+    } else {
+      this.run(this.split(M, 2).map(([i, m]) => ['gemm', c + 4 * i * ldc, a + 4 * (tA ? i : i * lda), b, m, N, K, lda, ldb, ldc, flags]));
+    }
+  }
+
+  /**
+   * A kernel that divides its own work (its last two arguments are part and
+   * parts, assembly/threads.ts): called on every thread, each with its part.
+   */
+  parts(name: 'conv3x3_forward' | 'conv3x3_backward', ...args: number[]): void {
+    const T = this.threads;
+    if (T === 1) return (this.k[name] as (...a: number[]) => void)(...args, 0, 1);
+    this.run(Array.from({ length: T }, (_, t): KernelCall => [name, ...args, t, T]));
+  }
+
+  /** ReLU → 2×2 max pool over R planes, split by planes. */
+  reluMaxpool2x2Forward(y: number, idx: number, x: number, R: number, H: number, W: number): void {
+    const o = (H >> 1) * (W >> 1);
+    if (this.threads === 1 || R * H * W < SPLIT_MIN) return this.k.relu_maxpool2x2_forward(y, idx, x, R, H, W);
+    this.run(this.split(R).map(([r, n]) => ['relu_maxpool2x2_forward', y + 4 * r * o, idx + 4 * r * o, x + 4 * r * H * W, n, H, W]));
+  }
+
+  reluMaxpool2x2Backward(dx: number, dy: number, y: number, idx: number, R: number, H: number, W: number): void {
+    const o = (H >> 1) * (W >> 1);
+    if (this.threads === 1 || R * H * W < SPLIT_MIN) return this.k.relu_maxpool2x2_backward(dx, dy, y, idx, R, H, W);
+    this.run(this.split(R).map(([r, n]) => ['relu_maxpool2x2_backward', dx + 4 * r * H * W, dy + 4 * r * o, y + 4 * r * o, idx + 4 * r * o, n, H, W]));
+  }
+
+  /** One Adam step over n parameters, split by element ranges (each element's update is its own). */
+  adamStep(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number, wd: number, decoupled: boolean): void {
+    if (this.threads === 1 || n < SPLIT_MIN) return this.k.adam_step(p, g, m, v, n, lr, beta1, beta2, eps, bc1, bc2, wd, decoupled);
+    this.run(this.split(n, 16).map(([i, c]) => ['adam_step', p + 4 * i, g + 4 * i, m + 4 * i, v + 4 * i, c, lr, beta1, beta2, eps, bc1, bc2, wd, decoupled ? 1 : 0]));
+  }
+
+  /** Stops the helper threads (the instance then runs on one thread). */
+  close(): void {
+    this.team?.close();
+    this.team = null;
   }
 
   /**
@@ -62,8 +159,8 @@ export class Kernels {
     const col = b(Math.max(k.conv3x3_workspace(N, 1, H, H, C), k.conv3x3_workspace(N, C, H, H, C)));
     for (let i = 0; i < 20; i++) {
       for (const Cin of [1, C]) { // im2col and Winograd
-        k.conv3x3_forward(y, col, yc, x, w, bias, N, Cin, H, H, C);
-        k.conv3x3_backward(x, w, bias, dyc, y, w, col, N, Cin, H, H, C);
+        k.conv3x3_forward(y, col, yc, x, w, bias, N, Cin, H, H, C, 0, 1);
+        k.conv3x3_backward(x, w, bias, dyc, y, w, col, N, Cin, H, H, C, 0, 1);
         k.conv3x3_batchnorm_forward_train(y, col, yc, st, st2, st, rv, x, w, bias, bias, bias, N, Cin, H, H, C, 0.1, 1e-5);
         k.conv3x3_batchnorm_forward_eval(y, col, yc, x, w, bias, bias, bias, st, rv, N, Cin, H, H, C, 1e-5);
         k.conv3x3_batchnorm_backward(x, w, bias, st, st2, dyc, y, w, bias, col, yc, st, st2, N, Cin, H, H, C);

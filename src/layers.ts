@@ -186,7 +186,7 @@ export class Net {
       return;
     }
     const { lr, beta1 = ADAM.beta1, beta2 = ADAM.beta2, eps = ADAM.eps } = o;
-    this.k.k.adam_step(b.params, b.grads, b.m, b.v, b.count, lr, beta1, beta2, eps, 1 - beta1 ** t, 1 - beta2 ** t, o.weightDecay ?? 0, o.type === 'adamw');
+    this.k.adamStep(b.params, b.grads, b.m, b.v, b.count, lr, beta1, beta2, eps, 1 - beta1 ** t, 1 - beta2 ** t, o.weightDecay ?? 0, o.type === 'adamw');
   }
 }
 
@@ -273,7 +273,7 @@ export class Conv2d implements Layer {
   forward(n: number): void {
     const { k } = this.net.k, b = this.bias ? this.bias.ptr : 0;
     if (this.algo < 0) {
-      k.conv3x3_forward(this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout);
+      this.net.k.parts('conv3x3_forward', this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout);
       return;
     }
     const { kh, kw, stride, padT, padL } = this.g;
@@ -283,7 +283,7 @@ export class Conv2d implements Layer {
   backward(n: number): void {
     const { k } = this.net.k, db = this.bias ? this.bias.grad : 0;
     if (this.algo < 0) {
-      k.conv3x3_backward(this.x.grad, this.weight.grad, db, this.yc, this.out.grad, this.weight.ptr, this.col, n, this.cin, this.h, this.w, this.cout);
+      this.net.k.parts('conv3x3_backward', this.x.grad, this.weight.grad, db, this.yc, this.out.grad, this.weight.ptr, this.col, n, this.cin, this.h, this.w, this.cout);
       return;
     }
     const { kh, kw, stride, padT, padL } = this.g;
@@ -307,7 +307,7 @@ export class Linear implements Layer {
 
   forward(n: number): void {
     const k = this.net.k.k;
-    k.gemm(this.out.ptr, this.x.ptr, this.weight.ptr, n, this.fout, this.fin, this.fin, this.fin, this.fout, this.net.k.GEMM_TRANS_B);
+    this.net.k.gemm(this.out.ptr, this.x.ptr, this.weight.ptr, n, this.fout, this.fin, this.fin, this.fin, this.fout, this.net.k.GEMM_TRANS_B);
     k.bias_add(this.out.ptr, this.bias.ptr, n, this.fout);
   }
 
@@ -315,8 +315,8 @@ export class Linear implements Layer {
     const { k, GEMM_TRANS_A, GEMM_ACCUMULATE } = this.net.k;
     const { fin, fout } = this;
     k.bias_backward(this.bias.grad, this.out.grad, n, fout);
-    k.gemm(this.weight.grad, this.out.grad, this.x.ptr, fout, fin, n, fout, fin, fin, GEMM_TRANS_A | GEMM_ACCUMULATE);
-    if (this.x.grad) k.gemm(this.x.grad, this.out.grad, this.weight.ptr, n, fin, fout, fout, fin, fin, this.accumulateDx ? GEMM_ACCUMULATE : 0);
+    this.net.k.gemm(this.weight.grad, this.out.grad, this.x.ptr, fout, fin, n, fout, fin, fin, GEMM_TRANS_A | GEMM_ACCUMULATE);
+    if (this.x.grad) this.net.k.gemm(this.x.grad, this.out.grad, this.weight.ptr, n, fin, fout, fout, fin, fin, this.accumulateDx ? GEMM_ACCUMULATE : 0);
   }
 }
 
@@ -441,10 +441,10 @@ export class ReluMaxPool implements Layer {
     this.idx = net.scratch(this.out.size * net.maxBatch);
   }
   forward(n: number): void {
-    this.net.k.k.relu_maxpool2x2_forward(this.out.ptr, this.idx, this.x.ptr, n * this.c, this.h, this.w);
+    this.net.k.reluMaxpool2x2Forward(this.out.ptr, this.idx, this.x.ptr, n * this.c, this.h, this.w);
   }
   backward(n: number): void {
-    this.net.k.k.relu_maxpool2x2_backward(this.x.grad, this.out.grad, this.out.ptr, this.idx, n * this.c, this.h, this.w);
+    this.net.k.reluMaxpool2x2Backward(this.x.grad, this.out.grad, this.out.ptr, this.idx, n * this.c, this.h, this.w);
   }
 }
 

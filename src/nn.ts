@@ -356,6 +356,11 @@ export interface CompileOptions {
   build?: BuildChoice;
   /** Plan into these kernels' memory (a worker reusing one instance); default: a fresh instance. */
   kernels?: Kernels;
+  /**
+   * Threads per kernel call for a fresh instance (default 1; ignored when
+   * `kernels` is given): the same numbers for any count. Node and Deno.
+   */
+  threads?: number;
 }
 
 export interface FitOptions {
@@ -431,6 +436,8 @@ export class Model {
     outputs: OutputPlan[];
     mark: number;
   } | null = null;
+  /** compile loaded the kernels: dispose stops their threads. */
+  private ownsKernels = false;
   /** Training-mode forwards so far (batch norm's num_batches_tracked). */
   trainForwards = 0;
 
@@ -488,8 +495,10 @@ export class Model {
 
   /** Loads the kernels (unless given) and plans the model in their memory. */
   async compile(opts: CompileOptions): Promise<this> {
-    const k = opts.kernels ?? (await loadKernels(opts.build ?? 'auto'));
-    return this.build(k, opts);
+    if (opts.kernels) return this.build(opts.kernels, opts);
+    this.build(await loadKernels(opts.build ?? 'auto', { threads: opts.threads }), opts);
+    this.ownsKernels = true;
+    return this;
   }
 
   /** `compile` on kernels already loaded (synchronous). */
@@ -648,10 +657,11 @@ export class Model {
     return this.p.steps;
   }
 
-  /** Releases the model's kernel memory (only when nothing was planned after it in the same kernels). */
+  /** Releases the model's kernel memory (only when nothing was planned after it in the same kernels) and stops their helper threads. */
   dispose(): void {
     if (!this.planned) return;
     this.planned.k.release(this.planned.mark);
+    if (this.ownsKernels) this.planned.k.close();
     this.planned = null;
   }
 

@@ -44,6 +44,11 @@ export interface RoundOptions {
    * `model.model.dispose()`. Default: a fresh instance the model owns.
    */
   kernels?: Kernels;
+  /**
+   * Threads per kernel call when the round loads its own kernels (default 1;
+   * Node and Deno): the same numbers for any count. Helpers stop when the round ends.
+   */
+  threads?: number;
   batch?: number;
   onEpoch?: (record: EpochRecord) => void;
   signal?: AbortSignal;
@@ -87,7 +92,7 @@ export async function trainRound(opts: RoundOptions): Promise<RoundResult & { ne
   checkCount('epochs', epochs);
   checkCount('pairs', pairs);
   checkCount('batch', batch);
-  const k = opts.kernels ?? (await loadKernels(opts.build ?? 'auto'));
+  const k = opts.kernels ?? (await loadKernels(opts.build ?? 'auto', { threads: opts.threads }));
   const data = drawRound(await loadDigits(), seed, pairs);
   const pm = new PairModel(k, id, batch, seed);
   const digits = id >= 3;
@@ -107,9 +112,11 @@ export async function trainRound(opts: RoundOptions): Promise<RoundResult & { ne
     });
   } catch (e) {
     if (opts.kernels) pm.model.dispose();
+    else k.close();
     throw e;
   }
   const seconds = (performance.now() - start) / 1000;
+  if (!opts.kernels) k.close(); // the returned network predicts on one thread
   const diverged = history.stopped;
   const last = records[records.length - 1];
   return {

@@ -81,7 +81,7 @@ describe.each(builds)('%s build', (build) => {
     const x = rand(N * Cin * H * W), w = rand(Cout * Kd, 0.5), b = rand(Cout);
     const px = put(k, x), pw = put(k, w), pb = put(k, b);
     const py = k.alloc(N * Cout * P), col = k.alloc(k.k.conv3x3_workspace(N, Cin, H, W, Cout)), yc = k.alloc(Cout * N * P);
-    k.k.conv3x3_forward(py, col, yc, px, pw, pb, N, Cin, H, W, Cout);
+    k.k.conv3x3_forward(py, col, yc, px, pw, pb, N, Cin, H, W, Cout, 0, 1);
     const y = ref.conv3x3Ref(x, w, b, N, Cin, H, W, Cout);
     // Winograd's transforms (constants up to 8 and 1/24) cost about a decimal digit.
     const winograd = Cin >= 8 && (H - 2) % 4 === 0 && (W - 2) % 4 === 0;
@@ -90,7 +90,7 @@ describe.each(builds)('%s build', (build) => {
     // L = Σ r·y: its gradients are the backward pass with dy = r.
     const r = rand(y.length);
     const pdy = put(k, r), pdx = k.alloc(x.length), pdw = put(k, new Float64Array(w.length).fill(0.5)), pdb = k.alloc(Cout);
-    k.k.conv3x3_backward(pdx, pdw, pdb, yc, pdy, pw, col, N, Cin, H, W, Cout);
+    k.k.conv3x3_backward(pdx, pdw, pdb, yc, pdy, pw, col, N, Cin, H, W, Cout, 0, 1);
     const L = (xx: Float64Array, ww: Float64Array, bb: Float64Array) => ref.dot(r, ref.conv3x3Ref(xx, ww, bb, N, Cin, H, W, Cout));
     const gx = ref.numericGrad((v) => L(v, w, b), x.slice());
     const gw = ref.numericGrad((v) => L(x, v, b), w.slice()).map((g) => g + 0.5); // dw accumulates onto 0.5
@@ -100,9 +100,9 @@ describe.each(builds)('%s build', (build) => {
     expect(ref.relErr(get(k, pdb, Cout), gb)).toBeLessThan(1e-5);
 
     // dx = 0 skips the input gradient and gives the same weight gradient.
-    k.k.conv3x3_forward(py, col, yc, px, pw, pb, N, Cin, H, W, Cout);
+    k.k.conv3x3_forward(py, col, yc, px, pw, pb, N, Cin, H, W, Cout, 0, 1);
     const pdw2 = put(k, new Float64Array(w.length).fill(0.5)), pdb2 = k.alloc(Cout);
-    k.k.conv3x3_backward(0, pdw2, pdb2, yc, pdy, pw, col, N, Cin, H, W, Cout);
+    k.k.conv3x3_backward(0, pdw2, pdb2, yc, pdy, pw, col, N, Cin, H, W, Cout, 0, 1);
     expect(get(k, pdw2, w.length)).toEqual(get(k, pdw, w.length));
     k.release(mark);
   });
@@ -317,7 +317,7 @@ describe('SIMD and scalar builds agree bit for bit', () => {
       const N = 3, Cout = 19, OH = H - 2, OW = W - 2, P = OH * OW, Q = P / 4, Kd = Cin * 9;
       const px = put(k, r(N * Cin * H * W)), pw = put(k, r(Cout * Kd)), pb = put(k, r(Cout));
       const py = k.alloc(N * Cout * P), col = k.alloc(k.k.conv3x3_workspace(N, Cin, H, W, Cout)), yc = k.alloc(Cout * N * P);
-      k.k.conv3x3_forward(py, col, yc, px, pw, pb, N, Cin, H, W, Cout);
+      k.k.conv3x3_forward(py, col, yc, px, pw, pb, N, Cin, H, W, Cout, 0, 1);
       const pbn = k.alloc(N * Cout * P), mean = k.alloc(Cout), is = k.alloc(Cout), rm = k.alloc(Cout), rv = put(k, new Float64Array(Cout).fill(1));
       const pg = put(k, r(Cout)), pbeta = put(k, r(Cout));
       k.k.batchnorm_channels_forward_train(pbn, mean, is, rm, rv, py, pg, pbeta, N, Cout, P, 0.1, 1e-5);
@@ -328,7 +328,7 @@ describe('SIMD and scalar builds agree bit for bit', () => {
       const dg = k.alloc(Cout), dbeta = k.alloc(Cout);
       k.k.batchnorm_channels_backward(dy, dg, dbeta, dbn, py, pg, mean, is, N, Cout, P);
       const dx = k.alloc(N * Cin * H * W), dw = k.alloc(Cout * Kd), db = k.alloc(Cout);
-      k.k.conv3x3_backward(dx, dw, db, yc, dy, pw, col, N, Cin, H, W, Cout);
+      k.k.conv3x3_backward(dx, dw, db, yc, dy, pw, col, N, Cin, H, W, Cout, 0, 1);
       const m = k.alloc(Cout * Kd), v = k.alloc(Cout * Kd);
       k.k.adam_step(pw, dw, m, v, Cout * Kd, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001, 0, false);
       return [py, pbn, rv, pooled, dy, dg, dx, dw, db, pw].map((p, i) => k.read(p, [N * Cout * P, N * Cout * P, Cout, N * Cout * Q, N * Cout * P, Cout, N * Cin * H * W, Cout * Kd, Cout, Cout * Kd][i]));

@@ -1,0 +1,51 @@
+// Kernels split over threads (src/team.ts): every thread calls the same export
+// with its `part` of `parts`, and the work is divided where the pieces are
+// independent (tiles, images, channels, column blocks of a product), so each
+// sum is computed in the same order whatever the thread count. Phases that
+// need another thread's results meet at `barrier`. The plain builds have no
+// threads: parts is 1 there and the barrier compiles to nothing.
+
+let barrierAt: usize = 0;
+let barrierSpins: i32 = 0;
+
+/**
+ * Where the barrier's two counters live (8 bytes every thread's instance is
+ * told), and how many polls a waiting thread makes before it sleeps.
+ */
+export function set_barrier(ptr: usize, spins: i32): void {
+  barrierAt = ptr;
+  barrierSpins = spins;
+}
+
+/** First index of `part`'s share of [0, total), shares being multiples of `align`. */
+// @ts-ignore: decorator
+@inline
+export function part_from(total: i32, align: i32, part: i32, parts: i32): i32 {
+  const chunk = ((total + align - 1) / align + parts - 1) / parts * align;
+  return min(total, part * chunk);
+}
+
+/** End (exclusive) of `part`'s share: part_from of the next part. */
+// @ts-ignore: decorator
+@inline
+export function part_to(total: i32, align: i32, part: i32, parts: i32): i32 {
+  return part_from(total, align, part + 1, parts);
+}
+
+/** Waits until all `parts` threads have arrived (a counter and a generation; spin, then sleep). */
+export function barrier(parts: i32): void {
+  if (parts <= 1) return;
+  if (ASC_FEATURE_THREADS) {
+    const gen = atomic.load<i32>(barrierAt, 4);
+    if (atomic.add<i32>(barrierAt, 1) == parts - 1) {
+      atomic.store<i32>(barrierAt, 0);
+      atomic.add<i32>(barrierAt + 4, 1);
+      atomic.notify(barrierAt + 4);
+    } else {
+      let spins = 0;
+      while (atomic.load<i32>(barrierAt + 4) == gen) {
+        if (++spins > barrierSpins) atomic.wait<i32>(barrierAt + 4, gen, -1);
+      }
+    }
+  }
+}

@@ -1,0 +1,168 @@
+// Helper threads for one kernel instance: the same compiled module
+// instantiated again on the same shared memory, once per helper. A call to
+// `run` hands each helper one kernel call (an export's name and its numeric
+// arguments), runs the first call itself, and returns when all are done. The
+// callers split work only where the pieces are independent sums (column blocks
+// of a product, images, planes, element ranges), so the numbers do not depend
+// on the thread count. Helpers allocate nothing: their packing workspace is
+// planned by the main instance.
+//
+// Synchronisation is one shared Int32Array: a generation counter the helpers
+// wait on and a done counter the caller waits on. Waiting spins a little first
+// (`spin` polls), then sleeps in Atomics.wait: a spin answers in well under a
+// microsecond, a sleep costs a wake-up (`npm run bench -- threads` measures both).
+import { hasNodeModules, nodeModule } from './asset.js';
+
+/** One kernel call: an export's name, then its arguments. */
+export type KernelCall = [name: string, ...args: number[]];
+
+const SEQ = 0, DONE = 1, STOP = 2, FAILED = 3;
+const SLOT = 32; // float64s per helper: function index, argument count, arguments
+const HEADER = 64; // bytes before the slots
+
+export interface TeamOptions {
+  /** Polls before sleeping, when waiting for work or for helpers (default 200000: a fraction of a millisecond, longer than most gaps between split calls). */
+  spin?: number;
+}
+
+/** What a helper receives at its start. */
+export interface HelperData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  index: number;
+  names: string[];
+  workspace: number;
+  workspaceBytes: number;
+  barrier: number;
+  build: string;
+  spin: number;
+}
+
+interface HelperHandle {
+  terminate(): unknown;
+}
+
+export class Team {
+  private readonly ctl: Int32Array;
+  private readonly slots: Float64Array;
+  private readonly index: Map<string, number>;
+  private closed = false;
+
+  private constructor(
+    readonly size: number,
+    private readonly exports: Record<string, unknown>,
+    private readonly names: string[],
+    control: SharedArrayBuffer,
+    private readonly helpers: HelperHandle[],
+    readonly spin: number,
+  ) {
+    this.ctl = new Int32Array(control, 0, HEADER / 4);
+    this.slots = new Float64Array(control, HEADER);
+    this.index = new Map(names.map((n, i) => [n, i]));
+  }
+
+  /**
+   * Starts `size − 1` helpers for an instance on shared memory. Node and Deno
+   * (worker_threads); elsewhere this throws and the caller uses one thread.
+   */
+  static async start(size: number, k: { exports: Record<string, unknown>; module: WebAssembly.Module; memory: WebAssembly.Memory; build: string; barrier: number; workspaces: { ptr: number; bytes: number }[] }, options: TeamOptions = {}): Promise<Team> {
+    if (!hasNodeModules()) throw new Error('helper threads need Node or Deno in this version');
+    // spinning pays while every thread has a core; with more threads than cores a spinner holds up the thread it waits for
+    const cores = (await nodeModule<typeof import('node:os')>('node:os')).availableParallelism();
+    const spin = options.spin ?? (size <= cores ? 200000 : 0);
+    // the bindings adapt some exports and inherit the rest from the instance's exports
+    const names = [...new Set([...Object.keys(k.exports), ...Object.keys(Object.getPrototypeOf(k.exports) ?? {})])].filter((n) => typeof k.exports[n] === 'function');
+    const control = new SharedArrayBuffer(HEADER + 8 * SLOT * size);
+    const { Worker } = await nodeModule<typeof import('node:worker_threads')>('node:worker_threads');
+    const here = import.meta.url;
+    const file = here.endsWith('.ts') ? new URL('../dist/team-worker.js', here) : new URL('./team-worker.js', here);
+    const helpers = await Promise.all(Array.from({ length: size - 1 }, (_, i) => new Promise<import('node:worker_threads').Worker>((resolve, reject) => {
+      const data: HelperData = { module: k.module, memory: k.memory, control, index: i + 1, names, workspace: k.workspaces[i].ptr, workspaceBytes: k.workspaces[i].bytes, barrier: k.barrier, build: k.build, spin };
+      const w = new Worker(file, { workerData: data });
+      w.once('message', () => {
+        w.unref(); // a helper waiting for work never keeps the process alive
+        resolve(w);
+      });
+      w.once('error', (e) => reject(new Error(`simdnet: a kernel thread did not start: ${e.message}`)));
+      w.once('exit', (code) => reject(new Error(`simdnet: a kernel thread stopped at its start (exit code ${code})`)));
+    })));
+    return new Team(size, k.exports, names, control, helpers, spin);
+  }
+
+  /** Runs calls[0] here and calls[i] on helper i (missing ones: nothing); returns when all are done. */
+  run(calls: KernelCall[]): void {
+    if (this.closed) throw new Error('simdnet: the kernel threads were closed');
+    if (calls.length > this.size) throw new Error(`${calls.length} calls for ${this.size} threads`);
+    const { ctl, slots } = this;
+    for (let i = 1; i < this.size; i++) {
+      const c = calls[i], base = i * SLOT;
+      if (!c) {
+        slots[base] = -1;
+        continue;
+      }
+      const fi = this.index.get(c[0]);
+      if (fi === undefined) throw new Error(`simdnet: no kernel ${c[0]}`);
+      slots[base] = fi;
+      slots[base + 1] = c.length - 1;
+      for (let a = 1; a < c.length; a++) slots[base + 1 + a] = c[a] as number;
+    }
+    Atomics.store(ctl, DONE, 0);
+    Atomics.add(ctl, SEQ, 1);
+    Atomics.notify(ctl, SEQ);
+    try {
+      if (calls[0]) call(this.exports, calls[0]);
+    } finally {
+      const want = this.size - 1;
+      for (let spins = 0; ;) {
+        const v = Atomics.load(ctl, DONE);
+        if (v >= want) break;
+        if (++spins > this.spin) Atomics.wait(ctl, DONE, v);
+      }
+    }
+    if (Atomics.load(ctl, FAILED)) {
+      Atomics.store(ctl, FAILED, 0);
+      throw new Error('simdnet: a kernel failed on a helper thread');
+    }
+  }
+
+  /** Stops the helpers. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.ctl, STOP, 1);
+    Atomics.add(this.ctl, SEQ, 1);
+    Atomics.notify(this.ctl, SEQ);
+    for (const h of this.helpers) void h.terminate();
+  }
+
+  /** The helper's loop (team-worker.ts): wait for a generation, run the slot's call, report. */
+  static serve(data: HelperData, exports: Record<string, unknown>): void {
+    const ctl = new Int32Array(data.control, 0, HEADER / 4);
+    const slots = new Float64Array(data.control, HEADER);
+    const base = data.index * SLOT;
+    let seen = Atomics.load(ctl, SEQ);
+    for (;;) {
+      for (let spins = 0; Atomics.load(ctl, SEQ) === seen; ) {
+        if (++spins > data.spin) Atomics.wait(ctl, SEQ, seen);
+      }
+      seen = Atomics.load(ctl, SEQ);
+      if (Atomics.load(ctl, STOP)) return;
+      const fi = slots[base];
+      if (fi >= 0) {
+        const args = Array.from({ length: slots[base + 1] }, (_, a) => slots[base + 2 + a]);
+        try {
+          (exports[data.names[fi]] as (...a: number[]) => void)(...args);
+        } catch {
+          Atomics.store(ctl, FAILED, 1);
+        }
+      }
+      Atomics.add(ctl, DONE, 1);
+      Atomics.notify(ctl, DONE);
+    }
+  }
+}
+
+function call(exports: Record<string, unknown>, c: KernelCall): void {
+  (exports[c[0]] as (...a: number[]) => void)(...(c.slice(1) as number[]));
+}
