@@ -14,6 +14,7 @@ import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 import { sum8, sqdev8, dot_sums4, channel_sum } from "./reduce";
 import { winograd_applies, winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
 import { barrier, part_from, part_to } from "./threads";
+import { edgeTile } from "./workspace";
 
 /**
  * y: [N, Cout, OH, OW] out; col: conv3x3_workspace floats out (kept for backward);
@@ -50,7 +51,7 @@ export function conv3x3_forward(
     return;
   }
   if (part != 0) return;
-  conv_product(yc, col, x, w, N, Cin, H, W, Cout);
+  conv_product(yc, col, x, w, N, Cin, H, W, Cout, 0, 1);
   for (let c = 0; c < Cout; c++) channel_to_nchw(y, yc, c, N, Cout, P, 1, load<f32>(bias + (<usize>c << 2)));
 }
 
@@ -88,7 +89,7 @@ export function conv3x3_backward(
     for (let n = 0; n < N; n++) {
       for (let c = 0; c < Cout; c++) copy_run(dyc + (<usize>((c * N + n) * P) << 2), dy + (<usize>((n * Cout + c) * P) << 2), P);
     }
-    conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout);
+    conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout, 0, 1);
   }
 }
 
@@ -103,16 +104,18 @@ export function conv3x3_backward(
  * col, yc: as conv3x3_forward, both kept for backward; mean, invstd: [Cout] out,
  * statistics of yc (the product without bias); runMean, runVar: [Cout] updated
  * as PyTorch does (mean of the biased conv output, unbiased variance);
- * gamma, beta: [Cout].
+ * gamma, beta: [Cout]. part, parts: split by images for the product, then by channels.
  */
 export function conv3x3_batchnorm_forward_train(
   y: usize, col: usize, yc: usize, mean: usize, invstd: usize, runMean: usize, runVar: usize,
   x: usize, w: usize, bias: usize, gamma: usize, beta: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, momentum: f32, eps: f32,
+  part: i32, parts: i32,
 ): void {
   const P = (H - 2) * (W - 2), NP = N * P;
-  conv_product(yc, col, x, w, N, Cin, H, W, Cout);
-  for (let c = 0; c < Cout; c++) {
+  conv_product(yc, col, x, w, N, Cin, H, W, Cout, part, parts);
+  barrier(parts); // statistics need every image of a channel
+  for (let c = part_from(Cout, 1, part, parts); c < part_to(Cout, 1, part, parts); c++) {
     const o = <usize>c << 2;
     const row = yc + (<usize>(c * NP) << 2);
     const mu: f32 = sum8(row, NP) / <f32>NP;
@@ -132,15 +135,17 @@ export function conv3x3_batchnorm_forward_train(
  * Evaluation forward of conv → batch norm, with the running statistics. Batch
  * norm is then an affine map per channel: it is folded into the convolution's
  * weights and bias (kept at the end of col), and the plain convolution runs.
+ * part, parts: folded by channels, then as conv3x3_forward.
  */
 export function conv3x3_batchnorm_forward_eval(
   y: usize, col: usize, yc: usize,
   x: usize, w: usize, bias: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, eps: f32,
+  part: i32, parts: i32,
 ): void {
   const K = Cin * 9;
   const wf = col + (<usize>product_workspace(N, Cin, H, W, Cout) << 2), bf = wf + (<usize>(Cout * K) << 2);
-  for (let c = 0; c < Cout; c++) {
+  for (let c = part_from(Cout, 1, part, parts); c < part_to(Cout, 1, part, parts); c++) {
     const o = <usize>c << 2;
     const scale = load<f32>(gamma + o) / Mathf.sqrt(load<f32>(runVar + o) + eps);
     for (let k = 0; k < K; k++) {
@@ -149,25 +154,27 @@ export function conv3x3_batchnorm_forward_eval(
     }
     store<f32>(bf + o, load<f32>(beta + o) + (load<f32>(bias + o) - load<f32>(runMean + o)) * scale);
   }
-  conv3x3_forward(y, col, yc, x, wf, bf, N, Cin, H, W, Cout, 0, 1);
+  barrier(parts); // every channel folded
+  conv3x3_forward(y, col, yc, x, wf, bf, N, Cin, H, W, Cout, part, parts);
 }
-
-const bnSums = memory.data(16, 16);
 
 /**
  * Backward of conv → batch norm. dx: as conv3x3_backward; dw, dgamma, dbeta += ; db is left
  * unchanged (batch norm makes the conv bias gradient exactly zero);
  * dyc: [Cout, N·P] scratch; dy: [N, Cout, OH, OW], gradient of the normalised output;
  * yc, col, mean, invstd: from the training forward; w, gamma: parameters.
+ * part, parts: split by channels, then as the product's backward.
  */
 export function conv3x3_batchnorm_backward(
   dx: usize, dw: usize, db: usize, dgamma: usize, dbeta: usize, dyc: usize,
   dy: usize, w: usize, gamma: usize, col: usize, yc: usize, mean: usize, invstd: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
+  part: i32, parts: i32,
 ): void {
   const P = (H - 2) * (W - 2), NP = N * P;
   const m = <f32>NP;
-  for (let c = 0; c < Cout; c++) {
+  const bnSums = edgeTile; // two floats of this thread's workspace (static data is shared by threads)
+  for (let c = part_from(Cout, 1, part, parts); c < part_to(Cout, 1, part, parts); c++) {
     const o = <usize>c << 2;
     const row = dyc + (<usize>(c * NP) << 2);
     const xrow = yc + (<usize>(c * NP) << 2);
@@ -191,7 +198,8 @@ export function conv3x3_batchnorm_backward(
     // The conv bias's gradient is Σ of this row, which batch norm makes exactly
     // zero (PyTorch's value is rounding noise): db is left as it is.
   }
-  conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout);
+  barrier(parts); // every channel's rows of dyc
+  conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout, part, parts);
 }
 
 // ---- shared pieces ----
@@ -235,34 +243,45 @@ function add_transposed(dw: usize, t: usize, K: i32, Cout: i32, c0: i32, c1: i32
   }
 }
 
-/** yc[Cout × N·P] = W[Cout × Cin·9] · im2col(x). */
-function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
+/** yc[Cout × N·P] = W[Cout × Cin·9] · im2col(x); part, parts: split by images (columns). */
+function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, part: i32, parts: i32): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product(yc, col, x, w, 0, N, Cin, H, W, Cout, false, 0, 1);
+    winograd_product(yc, col, x, w, 0, N, Cin, H, W, Cout, false, part, parts);
     return;
   }
-  const NP = N * (H - 2) * (W - 2), K = Cin * 9;
-  im2col_3x3(col, x, N, Cin, H, W);
-  gemm(yc, w, col, Cout, NP, K, K, NP, NP, 0);
+  const P = (H - 2) * (W - 2), NP = N * P, K = Cin * 9;
+  const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), off = <usize>(n0 * P) << 2;
+  im2col_3x3_images(col, x, N, Cin, H, W, n0, n1);
+  if (n1 > n0) gemm(yc + off, w, col + off, Cout, (n1 - n0) * P, K, K, NP, NP, 0);
 }
 
-/** From the channel-major output gradient dyc: dW += dYc·colᵀ; dx = col2im(Wᵀ·dYc) unless dx is 0. */
-function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
+/**
+ * From the channel-major output gradient dyc: dW += dYc·colᵀ; dx = col2im(Wᵀ·dYc)
+ * unless dx is 0. part, parts: the weight gradient (a sum over every image) by
+ * blocks of 16 filters or weight columns; the input gradient by images.
+ */
+function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, part: i32, parts: i32): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product_backward(dx, dw, dyc, col, N, Cin, H, W, Cout, false, 0, 1);
+    winograd_product_backward(dx, dw, dyc, col, N, Cin, H, W, Cout, false, part, parts);
     return;
   }
-  const NP = N * (H - 2) * (W - 2), K = Cin * 9;
+  const P = (H - 2) * (W - 2), NP = N * P, K = Cin * 9;
   if (few_inputs(K)) {
     const dwt = small_block(col, K, NP);
-    gemm(dwt, col, dyc, K, Cout, NP, NP, NP, Cout, GEMM_TRANS_B);
-    add_transposed(dw, dwt, K, Cout, 0, Cout);
+    const j0 = part_from(Cout, 16, part, parts), j1 = part_to(Cout, 16, part, parts);
+    if (j1 > j0) {
+      gemm(dwt + (<usize>j0 << 2), col, dyc + (<usize>(j0 * NP) << 2), K, j1 - j0, NP, NP, NP, Cout, GEMM_TRANS_B);
+      add_transposed(dw, dwt, K, Cout, j0, j1);
+    }
   } else {
-    gemm(dw, dyc, col, Cout, K, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
+    const j0 = part_from(K, 16, part, parts), j1 = part_to(K, 16, part, parts);
+    if (j1 > j0) gemm(dw + (<usize>j0 << 2), dyc, col + (<usize>(j0 * NP) << 2), Cout, j1 - j0, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
   }
   if (dx != 0) {
-    gemm(col, w, dyc, K, NP, Cout, K, NP, NP, GEMM_TRANS_A); // the columns are not needed any more
-    col2im_3x3(dx, col, N, Cin, H, W);
+    barrier(parts); // every thread has read the columns: they may now hold Wᵀ·dYc
+    const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), off = <usize>(n0 * P) << 2;
+    if (n1 > n0) gemm(col + off, w, dyc + off, K, (n1 - n0) * P, Cout, K, NP, NP, GEMM_TRANS_A);
+    col2im_3x3_images(dx, col, N, Cin, H, W, n0, n1);
   }
 }
 
@@ -364,13 +383,18 @@ function im2col_3x3_images(col: usize, x: usize, N: i32, C: i32, H: i32, W: i32,
 
 /** dx: [N, C, H, W] overwritten with the sum of the columns' contributions; col: [C·9, N·OH·OW]. */
 export function col2im_3x3(dx: usize, col: usize, N: i32, C: i32, H: i32, W: i32): void {
-  const OH = H - 2, OW = W - 2;
-  memory.fill(dx, 0, <usize>(N * C * H * W) << 2);
-  let s = col;
+  col2im_3x3_images(dx, col, N, C, H, W, 0, N);
+}
+
+/** col2im_3x3 for images n0 … n1 − 1 only (a thread's share). */
+function col2im_3x3_images(dx: usize, col: usize, N: i32, C: i32, H: i32, W: i32, n0: i32, n1: i32): void {
+  const OH = H - 2, OW = W - 2, P = OH * OW, NP = N * P;
+  memory.fill(dx + (<usize>(n0 * C * H * W) << 2), 0, <usize>((n1 - n0) * C * H * W) << 2);
   for (let c = 0; c < C; c++) {
     for (let kh = 0; kh < 3; kh++) {
       for (let kw = 0; kw < 3; kw++) {
-        for (let n = 0; n < N; n++) {
+        let s = col + (<usize>(((c * 3 + kh) * 3 + kw) * NP + n0 * P) << 2);
+        for (let n = n0; n < n1; n++) {
           let d = dx + (<usize>(((n * C + c) * H + kh) * W + kw) << 2);
           for (let oh = 0; oh < OH; oh++) {
             add_run(d, s, OW);

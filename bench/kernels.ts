@@ -95,7 +95,7 @@ function convBnCases(label: string, N: number, Cin: number, H: number, W: number
   });
   const shape = `${N}×${Cin}×${H}×${W} → ${Cout}`;
   const fwd = (k: Kernels, p: ReturnType<typeof plan>) =>
-    k.k.conv3x3_batchnorm_forward_train(p.y, p.col, p.yc, p.mean, p.is, p.rm, p.rv, p.x, p.w, p.b, p.g, p.beta, N, Cin, H, W, Cout, 0.1, 1e-5);
+    k.k.conv3x3_batchnorm_forward_train(p.y, p.col, p.yc, p.mean, p.is, p.rm, p.rv, p.x, p.w, p.b, p.g, p.beta, N, Cin, H, W, Cout, 0.1, 1e-5, 0, 1);
   return [
     { name: `${label} forward (train)`, shape, flops: f, setup: (k) => { const p = plan(k); return () => fwd(k, p); } },
     {
@@ -103,7 +103,7 @@ function convBnCases(label: string, N: number, Cin: number, H: number, W: number
       setup: (k) => {
         const p = plan(k);
         fwd(k, p);
-        return () => k.k.conv3x3_batchnorm_backward(Cin > 1 ? p.dx : 0, p.dw, p.db, p.dg, p.dbeta, p.dyc, p.dy, p.w, p.g, p.col, p.yc, p.mean, p.is, N, Cin, H, W, Cout);
+        return () => k.k.conv3x3_batchnorm_backward(Cin > 1 ? p.dx : 0, p.dw, p.db, p.dg, p.dbeta, p.dyc, p.dy, p.w, p.g, p.col, p.yc, p.mean, p.is, N, Cin, H, W, Cout, 0, 1);
       },
     },
   ];

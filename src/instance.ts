@@ -17,6 +17,8 @@ export type BuildChoice = Build | 'auto';
 export type KernelExports = Awaited<ReturnType<typeof Bindings.instantiate>>;
 
 const ALIGN = 64;
+/** The kernels that divide their own work among threads (their last two arguments: part, parts). */
+export type SplitKernel = 'conv3x3_forward' | 'conv3x3_backward' | 'conv3x3_batchnorm_forward_train' | 'conv3x3_batchnorm_forward_eval' | 'conv3x3_batchnorm_backward';
 /** Below this much work (multiply-adds or elements) a call is not split: waking helpers would cost more. */
 const SPLIT_MIN = 1 << 15;
 const PAGE = 65536;
@@ -115,7 +117,7 @@ export class Kernels {
    * A kernel that divides its own work (its last two arguments are part and
    * parts, assembly/threads.ts): called on every thread, each with its part.
    */
-  parts(name: 'conv3x3_forward' | 'conv3x3_backward', ...args: number[]): void {
+  parts(name: SplitKernel, ...args: number[]): void {
     const T = this.threads;
     if (T === 1) return (this.k[name] as (...a: number[]) => void)(...args, 0, 1);
     this.run(Array.from({ length: T }, (_, t): KernelCall => [name, ...args, t, T]));
@@ -161,9 +163,9 @@ export class Kernels {
       for (const Cin of [1, C]) { // im2col and Winograd
         k.conv3x3_forward(y, col, yc, x, w, bias, N, Cin, H, H, C, 0, 1);
         k.conv3x3_backward(x, w, bias, dyc, y, w, col, N, Cin, H, H, C, 0, 1);
-        k.conv3x3_batchnorm_forward_train(y, col, yc, st, st2, st, rv, x, w, bias, bias, bias, N, Cin, H, H, C, 0.1, 1e-5);
-        k.conv3x3_batchnorm_forward_eval(y, col, yc, x, w, bias, bias, bias, st, rv, N, Cin, H, H, C, 1e-5);
-        k.conv3x3_batchnorm_backward(x, w, bias, st, st2, dyc, y, w, bias, col, yc, st, st2, N, Cin, H, H, C);
+        k.conv3x3_batchnorm_forward_train(y, col, yc, st, st2, st, rv, x, w, bias, bias, bias, N, Cin, H, H, C, 0.1, 1e-5, 0, 1);
+        k.conv3x3_batchnorm_forward_eval(y, col, yc, x, w, bias, bias, bias, st, rv, N, Cin, H, H, C, 1e-5, 0, 1);
+        k.conv3x3_batchnorm_backward(x, w, bias, st, st2, dyc, y, w, bias, col, yc, st, st2, N, Cin, H, H, C, 0, 1);
       }
       k.relu_maxpool2x2_forward(pooled, idx, y, N * C, 4, 4);
       k.relu_maxpool2x2_backward(y, pooled, pooled, idx, N * C, 4, 4);

@@ -399,20 +399,20 @@ export class Conv2dBatchNorm extends BatchNormState implements Layer {
   }
 
   forward(n: number, train: boolean): void {
-    const k = this.net.k.k, c = this.conv;
+    const k = this.net.k, c = this.conv;
     const { momentum, eps } = BatchNorm;
     if (train) {
-      k.conv3x3_batchnorm_forward_train(this.out.ptr, c.col, c.yc, this.mean, this.invstd, this.runningMean.ptr, this.runningVar.ptr,
+      k.parts('conv3x3_batchnorm_forward_train', this.out.ptr, c.col, c.yc, this.mean, this.invstd, this.runningMean.ptr, this.runningVar.ptr,
         this.x.ptr, c.weight.ptr, c.bias!.ptr, this.weight.ptr, this.bias.ptr, n, this.cin, this.h, this.w, this.cout, momentum, eps);
     } else {
-      k.conv3x3_batchnorm_forward_eval(this.out.ptr, c.col, c.yc, this.x.ptr, c.weight.ptr, c.bias!.ptr, this.weight.ptr, this.bias.ptr,
+      k.parts('conv3x3_batchnorm_forward_eval', this.out.ptr, c.col, c.yc, this.x.ptr, c.weight.ptr, c.bias!.ptr, this.weight.ptr, this.bias.ptr,
         this.runningMean.ptr, this.runningVar.ptr, n, this.cin, this.h, this.w, this.cout, eps);
     }
   }
 
   backward(n: number): void {
-    const k = this.net.k.k, c = this.conv;
-    k.conv3x3_batchnorm_backward(this.x.grad, c.weight.grad, c.bias!.grad, this.weight.grad, this.bias.grad, this.dyc,
+    const k = this.net.k, c = this.conv;
+    k.parts('conv3x3_batchnorm_backward', this.x.grad, c.weight.grad, c.bias!.grad, this.weight.grad, this.bias.grad, this.dyc,
       this.out.grad, c.weight.ptr, this.weight.ptr, c.col, c.yc, this.mean, this.invstd, n, this.cin, this.h, this.w, this.cout);
   }
 }

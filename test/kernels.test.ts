@@ -114,7 +114,7 @@ describe.each(builds)('%s build', (build) => {
     const rm0 = rand(Cout), rv0 = rand(Cout).map((v) => 1 + Math.abs(v));
     const [px, pw, pb, pg, pbeta, prm, prv] = [x, w, b, g, beta, rm0, rv0].map((a) => put(k, a));
     const py = k.alloc(N * Cout * P), col = k.alloc(k.k.conv3x3_workspace(N, Cin, H, W, Cout)), yc = k.alloc(Cout * N * P), mean = k.alloc(Cout), is = k.alloc(Cout);
-    k.k.conv3x3_batchnorm_forward_train(py, col, yc, mean, is, prm, prv, px, pw, pb, pg, pbeta, N, Cin, H, W, Cout, 0.1, eps);
+    k.k.conv3x3_batchnorm_forward_train(py, col, yc, mean, is, prm, prv, px, pw, pb, pg, pbeta, N, Cin, H, W, Cout, 0.1, eps, 0, 1);
     const f = (xx: Float64Array, ww: Float64Array, bb: Float64Array, gg: Float64Array, be: Float64Array) =>
       ref.batchnormRef(ref.conv3x3Ref(xx, ww, bb, N, Cin, H, W, Cout), gg, be, N, Cout, P, eps);
     const want = f(x, w, b, g, beta);
@@ -126,7 +126,7 @@ describe.each(builds)('%s build', (build) => {
 
     const r = rand(want.y.length), pdy = put(k, r), pdx = k.alloc(x.length), dyc = k.alloc(Cout * N * P);
     const [pdw, pdb, pdg, pdbeta] = [w.length, Cout, Cout, Cout].map((n) => k.alloc(n));
-    k.k.conv3x3_batchnorm_backward(pdx, pdw, pdb, pdg, pdbeta, dyc, pdy, pw, pg, col, yc, mean, is, N, Cin, H, W, Cout);
+    k.k.conv3x3_batchnorm_backward(pdx, pdw, pdb, pdg, pdbeta, dyc, pdy, pw, pg, col, yc, mean, is, N, Cin, H, W, Cout, 0, 1);
     const L = (...a: Float64Array[]) => ref.dot(r, f(a[0], a[1], a[2], a[3], a[4]).y);
     const args = [x, w, b, g, beta];
     const grads = [pdx, pdw, pdb, pdg, pdbeta];
@@ -137,7 +137,7 @@ describe.each(builds)('%s build', (build) => {
       else expect(ref.relErr(got, num), `gradient ${i}`).toBeLessThan(1e-4);
     }
 
-    k.k.conv3x3_batchnorm_forward_eval(py, col, yc, px, pw, pb, pg, pbeta, prm, prv, N, Cin, H, W, Cout, eps);
+    k.k.conv3x3_batchnorm_forward_eval(py, col, yc, px, pw, pb, pg, pbeta, prm, prv, N, Cin, H, W, Cout, eps, 0, 1);
     const conv = ref.conv3x3Ref(x, w, b, N, Cin, H, W, Cout);
     const yEval = conv.map((v, i) => { const c = Math.floor(i / P) % Cout; return ((v - rm[c]) / Math.sqrt(rv[c] + eps)) * g[c] + beta[c]; });
     expect(ref.relErr(get(k, py, conv.length), yEval)).toBeLessThan(2e-5);

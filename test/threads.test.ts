@@ -71,6 +71,22 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
     }
   });
 
+  it.each(convShapes)('conv3x3 + batch norm N=%i Cin=%i %i×%i Cout=%i: training and evaluation forward, backward, split by the kernel itself', (N, Cin, H, W, Cout) => {
+    const P = (H - 2) * (W - 2);
+    const got = onEach((k, r) => {
+      const x = r(N * Cin * H * W), w = r(Cout * Cin * 9), b = r(Cout), g = r(Cout), beta = r(Cout), dy = r(N * Cout * P);
+      const y = k.alloc(N * Cout * P), ye = k.alloc(N * Cout * P), col = k.alloc(k.k.conv3x3_workspace(N, Cin, H, W, Cout)), yc = k.alloc(Cout * N * P), dyc = k.alloc(Cout * N * P);
+      const mean = k.alloc(Cout), is = k.alloc(Cout), rm = r(Cout), rv = put(k, new Float64Array(Cout).fill(1.5));
+      const dx = k.alloc(N * Cin * H * W), dw = r(Cout * Cin * 9), db = k.alloc(Cout), dg = r(Cout), dbeta = r(Cout);
+      k.parts('conv3x3_batchnorm_forward_train', y, col, yc, mean, is, rm, rv, x, w, b, g, beta, N, Cin, H, W, Cout, 0.1, 1e-5);
+      k.parts('conv3x3_batchnorm_backward', dx, dw, db, dg, dbeta, dyc, dy, w, g, col, yc, mean, is, N, Cin, H, W, Cout);
+      k.parts('conv3x3_batchnorm_forward_eval', ye, col, yc, x, w, b, g, beta, rm, rv, N, Cin, H, W, Cout, 1e-5);
+      return [[y, N * Cout * P], [mean, Cout], [is, Cout], [rm, Cout], [rv, Cout], [dx, N * Cin * H * W], [dw, Cout * Cin * 9], [dg, Cout], [dbeta, Cout], [ye, N * Cout * P]];
+    });
+    expect(got[1]).toEqual(got[0]);
+    expect(got[2]).toEqual(got[0]);
+  });
+
   it('ReLU + 2×2 max pool forward and backward, split by planes', () => {
     const R = 1000, H = 12, W = 12, Q = R * 36;
     const got = onEach((k, r) => {
