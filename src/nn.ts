@@ -360,7 +360,7 @@ export interface CompileOptions {
    * Threads per kernel call for a fresh instance (default 1; ignored when
    * `kernels` is given): the same numbers for any count. Node and Deno.
    */
-  threads?: number;
+  threads?: number | 'auto';
 }
 
 export interface FitOptions {

@@ -48,7 +48,7 @@ export interface RoundOptions {
    * Threads per kernel call when the round loads its own kernels (default 1;
    * Node and Deno): the same numbers for any count. Helpers stop when the round ends.
    */
-  threads?: number;
+  threads?: number | 'auto';
   batch?: number;
   onEpoch?: (record: EpochRecord) => void;
   signal?: AbortSignal;

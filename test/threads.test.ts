@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKernels, Kernels, Build } from '../src/kernels.js';
 import { trainRound } from '../src/train.js';
+import { runRounds } from '../src/study/runner.js';
 import { Rng } from '../src/prng.js';
 import * as ref from './reference.js';
 import { put } from './helpers.js';
@@ -123,8 +124,17 @@ describe('training rounds on threads', () => {
     }
   });
 
+  it('a study with fewer rounds than workers gives the idle cores to its rounds as threads: the same numbers', async () => {
+    const settings = { models: [2, 4] as (2 | 4)[], rounds: 1, epochs: 2, pairs: 200, seed: 3, build: 'simd' as const };
+    const alone = await runRounds(settings, { workers: 2 });
+    const joined = await runRounds(settings, { workers: 4 });
+    expect(alone.threadsPerRound).toBe(1);
+    expect(joined.threadsPerRound).toBe(2);
+    expect(joined.rounds.map((r) => r.records)).toEqual(alone.rounds.map((r) => r.records));
+  });
+
   it('a bad thread count is refused in one line', async () => {
-    await expect(loadKernels('simd', { threads: 0 })).rejects.toThrow('simdnet: threads must be an integer in 1 … 64, got 0');
-    await expect(trainRound({ model: 2, seed: 0, epochs: 1, threads: 1.5 })).rejects.toThrow('threads must be an integer in 1 … 64, got 1.5');
+    await expect(loadKernels('simd', { threads: 0 })).rejects.toThrow("simdnet: threads must be an integer in 1 … 64 or 'auto', got 0");
+    await expect(trainRound({ model: 2, seed: 0, epochs: 1, threads: 1.5 })).rejects.toThrow("threads must be an integer in 1 … 64 or 'auto', got 1.5");
   });
 });

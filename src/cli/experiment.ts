@@ -166,8 +166,11 @@ async function main(argv: string[]): Promise<number> {
   // No more workers than rounds to run, nor than the free memory holds.
   const remaining = Math.max(1, total - done.length), fit = memoryWorkerLimit();
   const workers = Math.min(requested, remaining, fit);
+  // fewer rounds than workers: the idle cores become kernel threads of the rounds (src/study/runner.ts)
+  const perRound = queue === undefined && workers === remaining ? Math.max(1, Math.floor(Math.min(requested, fit) / remaining)) : 1;
   if (workers < requested && requested > 0) {
-    console.error(`--workers ${requested}: using ${workers} (${workers === remaining ? `${remaining} rounds to run` : `free memory holds ${fit} at about ${WORKER_BYTES >> 20} MB each`})`);
+    const why = workers === remaining ? `${remaining} rounds to run` : `free memory holds ${fit} at about ${WORKER_BYTES >> 20} MB each`;
+    console.error(`--workers ${requested}: using ${workers}${perRound > 1 ? `, each round on ${perRound} kernel threads` : ''} (${why})`);
   }
   log.startSession(workers);
   const study = queue !== undefined ? log.queueId() : null;
@@ -189,7 +192,7 @@ async function main(argv: string[]): Promise<number> {
   let result;
   try {
     const common = {
-      workers,
+      workers: workers * perRound,
       done,
       signal: controller.signal,
       onRound: (r: RoundRecord) => {

@@ -51,6 +51,8 @@ export interface RunResult {
   aborted: boolean;
   wallSeconds: number;
   workers: number;
+  /** Kernel threads each round had (more than 1 when there were fewer rounds than workers). */
+  threadsPerRound?: number;
 }
 
 /** The compiled worker next to this module; from the TypeScript sources (tests), the one tsc built in dist/. */
@@ -120,6 +122,9 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
 
   // No more threads than rounds to run, nor than the free memory holds.
   const threads = Math.max(1, Math.min(workers, todo.length, memoryWorkerLimit()));
+  // Fewer rounds than workers (a short study, a resumed one near its end): the
+  // idle cores join the rounds as helper threads (the same numbers either way).
+  const perRound = todo.length < workers ? Math.max(1, Math.floor(Math.min(workers, memoryWorkerLimit()) / todo.length)) : 1;
   const failures: RoundFailure[] = [];
   let aborted = opts.signal?.aborted ?? false;
   let stopError: unknown = null;
@@ -145,7 +150,7 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
       for (let attempt = 1; ; attempt++) {
         let r: RoundRecord;
         try {
-          r = await pool.run(task);
+          r = await pool.run(perRound > 1 ? { ...task, threads: perRound } : task);
         } catch (e) {
           if (aborted) return;
           const error = e instanceof Error ? e.message : String(e);
@@ -191,7 +196,7 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
   }
   if (stopError) throw stopError;
   const rounds = [...results.values()].sort((a, b) => a.model - b.model || a.round - b.round);
-  return { rounds, failures, aborted, wallSeconds: (performance.now() - start) / 1000, workers: threads };
+  return { rounds, failures, aborted, wallSeconds: (performance.now() - start) / 1000, workers: threads, threadsPerRound: perRound };
 }
 
 export interface StudyResult extends RunResult {
