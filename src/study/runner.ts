@@ -65,6 +65,12 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
+/** Kernel threads per round when `rounds` rounds share `workers` workers: the idle cores (not more than there are) join them. */
+export function roundThreads(workers: number, rounds: number): number {
+  if (rounds >= workers || rounds < 1) return 1;
+  return Math.max(1, Math.floor(Math.min(workers, memoryWorkerLimit(), availableParallelism()) / rounds));
+}
+
 /** What one worker thread holds at most: the wasm memory of a round, the digits, V8 (measured ≈ 95 MB). */
 export const WORKER_BYTES = 128 * 2 ** 20;
 
@@ -124,7 +130,7 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
   const threads = Math.max(1, Math.min(workers, todo.length, memoryWorkerLimit()));
   // Fewer rounds than workers (a short study, a resumed one near its end): the
   // idle cores join the rounds as helper threads (the same numbers either way).
-  const perRound = todo.length < workers ? Math.max(1, Math.floor(Math.min(workers, memoryWorkerLimit()) / todo.length)) : 1;
+  const perRound = roundThreads(workers, todo.length);
   const failures: RoundFailure[] = [];
   let aborted = opts.signal?.aborted ?? false;
   let stopError: unknown = null;
