@@ -28,7 +28,7 @@ const HELP = `Usage: npm run bench -- [kernels|round|peers|scaling|lenet|queue|b
   queue     8 rounds via the local pool and via Redis, 1 and 2 workers [--epochs N] (needs redis-server)
   browser   one round of models 2 and 4 in Chromium vs Node (SIMD) [--epochs N] [--repeat N] (needs chromium)
   threads   one round of models 2 and 4 on 1 and 2 threads; split kernels; call cost [--epochs N] [--repeat N]
-  profile   one training step and evaluation pass, per layer and kernel [--models 2,4,lenet]
+  profile   one training step and evaluation pass, per layer and kernel [--models 2,4,lenet] [--threads N]
   all       all of them (the default)
 Each prints a table and writes JSON under bench/results/.`;
 
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       reps: { type: 'string' }, filter: { type: 'string' }, epochs: { type: 'string' }, models: { type: 'string' },
-      builds: { type: 'string' }, repeat: { type: 'string' }, against: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      builds: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, against: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const which = positionals[0] ?? 'all';
@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     console.log(`\n${name}\n${r.text}\nwritten ${save(name, r.settings, r.rows)}`);
   };
   if (which === 'profile') {
-    for (const m of (values.models ?? '2').split(',')) report(`profile-${m === 'lenet' ? m : `model${m}`}`, await benchProfile({ model: m, log }));
+    const threads = int('threads', values.threads) ?? 1;
+    for (const m of (values.models ?? '2').split(',')) report(`profile-${m === 'lenet' ? m : `model${m}`}${threads > 1 ? `-threads${threads}` : ''}`, await benchProfile({ model: m, threads, log }));
     return;
   }
   if (which === 'kernels' || which === 'all') report('kernels', await benchKernels({ reps: int('reps', values.reps), filter: values.filter }));

@@ -54,9 +54,9 @@ function timeLayers(m: Model): Map<string, { fwd: number; bwd: number }> {
   return t;
 }
 
-export async function benchProfile(opts: { model: string; steps?: number; log?: (s: string) => void }) {
+export async function benchProfile(opts: { model: string; steps?: number; threads?: number; log?: (s: string) => void }) {
   const steps = opts.steps ?? 30;
-  const k = await loadKernels('simd');
+  const k = await loadKernels('simd', { threads: opts.threads ?? 1 });
   let model: Model, n: number, x: Data[], y: Data[], vx: Data[], vy: Data[];
   if (opts.model === 'lenet') {
     const { train, test } = await loadMnist(0);
@@ -115,5 +115,5 @@ export async function benchProfile(opts: { model: string; steps?: number; log?: 
     `evaluation pass: ${(1000 * evalMs).toFixed(0)} µs, of which wasm kernels ${(1000 * kernelMs(stats)).toFixed(0)} µs: ${(100 * summary.evalOutsideWasmShare).toFixed(1)} % outside wasm`,
     `one epoch of fit: ${epochMs.toFixed(0)} ms = ${trainSteps} steps + ${evalPasses} evaluation passes (${(100 * (1 - summary.epochOutsideStepsShare)).toFixed(1)} %) + batch loading, accuracy and the rest (${(100 * summary.epochOutsideStepsShare).toFixed(1)} %)`,
   ].join('\n');
-  return { settings: { model: opts.model, batch: n, steps, note: 'the same batch stepped repeatedly after 5 warm-up steps; every kernel export wrapped with performance.now() (about 0.1 µs a call)' }, rows: { summary, layers: layerRows, kernels: kernelRows }, text };
+  return { settings: { model: opts.model, batch: n, steps, threads: opts.threads ?? 1, note: 'the same batch stepped repeatedly after 5 warm-up steps; every kernel export wrapped with performance.now() (about 0.1 µs a call); with threads, calls split over them are timed per layer only' }, rows: { summary, layers: layerRows, kernels: kernelRows }, text };
 }
