@@ -5,15 +5,14 @@
 // need another thread's results meet at `barrier`. The plain builds have no
 // threads: parts is 1 there and the barrier compiles to nothing.
 
-let barrierAt: usize = 0;
+// The barrier's two counters (arrivals, generation) are static data: the one
+// place every thread's instance sees at the same address. Each instance writes
+// its data segments when it starts, so helpers start before any split call.
+const barrierAt = memory.data(8, 8);
 let barrierSpins: i32 = 0;
 
-/**
- * Where the barrier's two counters live (8 bytes every thread's instance is
- * told), and how many polls a waiting thread makes before it sleeps.
- */
-export function set_barrier(ptr: usize, spins: i32): void {
-  barrierAt = ptr;
+/** How many polls a thread waiting at the barrier makes before it sleeps. */
+export function set_barrier_spins(spins: i32): void {
   barrierSpins = spins;
 }
 

@@ -37,8 +37,6 @@ export class Kernels {
   readonly CONV_WINOGRAD: number;
   private top: number;
   private team: Team | null = null;
-  /** The counters of the kernels' barrier between threads (assembly/threads.ts). */
-  readonly barrier: number;
   private buf: ArrayBuffer | null = null;
   private f32view = new Float32Array(0);
   private i32view = new Int32Array(0);
@@ -55,8 +53,6 @@ export class Kernels {
     const wsBytes = this.k.workspace_bytes_needed();
     const ws = this.allocBytes(wsBytes);
     this.k.set_workspace(ws, wsBytes);
-    this.barrier = this.allocBytes(64);
-    this.k.set_barrier(this.barrier, 0);
   }
 
   /** Threads that share each split kernel call (1 without helpers). */
@@ -72,7 +68,7 @@ export class Kernels {
 
   attachTeam(team: Team): void {
     this.team = team;
-    this.k.set_barrier(this.barrier, team.spin);
+    this.k.set_barrier_spins(team.spin);
   }
 
   /** Runs kernel calls on the threads, calls[i] on thread i, and returns when all are done. */

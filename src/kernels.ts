@@ -111,7 +111,7 @@ export async function loadKernels(choice: BuildChoice = 'auto', options: LoadOpt
   const { instantiate } = build === 'simd' ? simdThreadsBindings : scalarThreadsBindings;
   const kernels = new Kernels(await instantiate(module, { env: { memory } }), build);
   const workspaces = kernels.helperWorkspaces(threads - 1);
-  kernels.attachTeam(await Team.start(threads, { exports: kernels.k as unknown as Record<string, unknown>, module, memory, build, barrier: kernels.barrier, workspaces }, options));
+  kernels.attachTeam(await Team.start(threads, { exports: kernels.k as unknown as Record<string, unknown>, module, memory, build, workspaces }, options));
   kernels.warmUp();
   return kernels;
 }

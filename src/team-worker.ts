@@ -9,6 +9,6 @@ const data = workerData as HelperData;
 const { instantiate } = data.build === 'simd' ? simdThreads : scalarThreads;
 const exports = await instantiate(data.module, { env: { memory: data.memory } });
 exports.set_workspace(data.workspace, data.workspaceBytes);
-exports.set_barrier(data.barrier, data.spin);
+exports.set_barrier_spins(data.spin);
 parentPort!.postMessage('ready');
 Team.serve(data, exports as unknown as Record<string, unknown>);

@@ -34,7 +34,6 @@ export interface HelperData {
   names: string[];
   workspace: number;
   workspaceBytes: number;
-  barrier: number;
   build: string;
   spin: number;
 }
@@ -66,7 +65,7 @@ export class Team {
    * Starts `size − 1` helpers for an instance on shared memory. Node and Deno
    * (worker_threads); elsewhere this throws and the caller uses one thread.
    */
-  static async start(size: number, k: { exports: Record<string, unknown>; module: WebAssembly.Module; memory: WebAssembly.Memory; build: string; barrier: number; workspaces: { ptr: number; bytes: number }[] }, options: TeamOptions = {}): Promise<Team> {
+  static async start(size: number, k: { exports: Record<string, unknown>; module: WebAssembly.Module; memory: WebAssembly.Memory; build: string; workspaces: { ptr: number; bytes: number }[] }, options: TeamOptions = {}): Promise<Team> {
     if (!hasNodeModules()) throw new Error('helper threads need Node or Deno in this version');
     // spinning pays while every thread has a core; with more threads than cores a spinner holds up the thread it waits for
     const cores = (await nodeModule<typeof import('node:os')>('node:os')).availableParallelism();
@@ -78,7 +77,7 @@ export class Team {
     const here = import.meta.url;
     const file = here.endsWith('.ts') ? new URL('../dist/team-worker.js', here) : new URL('./team-worker.js', here);
     const helpers = await Promise.all(Array.from({ length: size - 1 }, (_, i) => new Promise<import('node:worker_threads').Worker>((resolve, reject) => {
-      const data: HelperData = { module: k.module, memory: k.memory, control, index: i + 1, names, workspace: k.workspaces[i].ptr, workspaceBytes: k.workspaces[i].bytes, barrier: k.barrier, build: k.build, spin };
+      const data: HelperData = { module: k.module, memory: k.memory, control, index: i + 1, names, workspace: k.workspaces[i].ptr, workspaceBytes: k.workspaces[i].bytes, build: k.build, spin };
       const w = new Worker(file, { workerData: data });
       w.once('message', () => {
         w.unref(); // a helper waiting for work never keeps the process alive
