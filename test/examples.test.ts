@@ -21,9 +21,9 @@ function readmeSnippet(marker: string): string {
 }
 
 describe('examples', () => {
-  it('examples/node.mjs and examples/deno.ts print the same per-epoch test accuracy', async () => {
+  it('examples/node.mjs and examples/deno.ts (on two kernel threads) print the same per-epoch test accuracy', async () => {
     const node = await run('node', ['examples/node.mjs', '2'], { cwd: root });
-    const den = await run(deno, [...denoArgs, 'examples/deno.ts', '2'], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+    const den = await run(deno, [...denoArgs, 'examples/deno.ts', '2', '2'], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
     const lines = epochLines(node.stdout);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/^epoch 2: test accuracy \d+\.\d %$/);
