@@ -15,7 +15,9 @@
 import { BuildChoice, loadKernels } from './kernels.js';
 import { ModelId, PairModel } from './models.js';
 
-export { loadKernels, resolveBuild, simdSupported, Kernels, MEMORY_LIMIT } from './kernels.js';
+export { loadKernels, resolveBuild, simdSupported, preloadKernels, Kernels, MEMORY_LIMIT } from './kernels.js';
+export { setHelperWorker, runHelper } from './team.js';
+export type { HelperData, KernelCall } from './team.js';
 export type { Build, BuildChoice, KernelExports } from './kernels.js';
 export {
   Net, Param, Conv2d, Conv2dBatchNorm, Linear, BatchNorm, ReLU, ReluMaxPool, Pool2d, GlobalAvgPool2d, Activation, Dropout, Stack, PairConcat, GradSum,
@@ -30,7 +32,7 @@ export { trainRound, sharedKernels, DEFAULTS } from './train.js';
 export type { RoundOptions, RoundResult, EpochRecord } from './train.js';
 export { loadDigits, drawRound, loadMnist } from './data.js';
 export type { DigitPool, PairSet, RoundData, ImageSet } from './data.js';
-export { STUDY_DEFAULTS, checkSettings, roundTask } from './study/settings.js';
+export { STUDY_DEFAULTS, checkSettings, roundTask, roundThreads } from './study/settings.js';
 export { runRound } from './study/worker.js';
 export type { RoundHooks } from './study/worker.js';
 export type { StudySettings, RoundRecord, RoundTask } from './study/settings.js';

@@ -6,7 +6,7 @@ import * as simdThreadsBindings from '../build/simdnet.simd-threads.js';
 import * as scalarThreadsBindings from '../build/simdnet.scalar-threads.js';
 import { Kernels, Build, BuildChoice, MEMORY_LIMIT } from './instance.js';
 import { hasNodeModules, loadAsset, nodeModule } from './asset.js';
-import { Team, TeamOptions } from './team.js';
+import { Team, TeamOptions, helpersAvailable, coreCount } from './team.js';
 
 export { Kernels, MEMORY_LIMIT } from './instance.js';
 export type { Build, BuildChoice, KernelExports } from './instance.js';
@@ -83,14 +83,18 @@ async function threadCount(threads: number | 'auto' = 1): Promise<number> {
   if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 1 || threads > 64)) {
     throw new Error(`simdnet: threads must be an integer in 1 … 64 or 'auto', got ${String(threads)}`);
   }
-  const node = hasNodeModules();
-  const want = threads === 'auto' ? (node ? (await nodeModule<typeof import('node:os')>('node:os')).availableParallelism() : 1) : threads;
-  if (want > 1 && !node) {
-    if (!saidOneThread) console.warn('simdnet: kernel threads need Node or Deno in this version; training on one thread');
+  const want = Math.min(64, threads === 'auto' ? await coreCount() : threads);
+  if (want > 1 && !helpersAvailable()) {
+    if (!saidOneThread) console.warn('simdnet: kernel threads need Node, Deno or a cross-origin isolated page (with setHelperWorker); training on one thread');
     saidOneThread = true;
     return 1;
   }
-  return Math.min(want, 64);
+  return want;
+}
+
+/** Fetches a build's bytes now (a page that must work offline later): the plain build, or its threaded twin. */
+export async function preloadKernels(build: Build, threads = false): Promise<void> {
+  await wasmBytes(threads ? (build === 'simd' ? 'simd-threads' : 'scalar-threads') : build);
 }
 
 /** Loads a fresh instance of the kernels: 'simd', 'scalar' or 'auto' (default). */

@@ -11,6 +11,8 @@
 // wait on and a done counter the caller waits on. Waiting spins a little first
 // (`spin` polls), then sleeps in Atomics.wait: a spin answers in well under a
 // microsecond, a sleep costs a wake-up (`npm run bench -- threads` measures both).
+import * as simdThreads from '../build/simdnet.simd-threads.js';
+import * as scalarThreads from '../build/simdnet.scalar-threads.js';
 import { hasNodeModules, nodeModule } from './asset.js';
 
 /** One kernel call: an export's name, then its arguments. */
@@ -42,6 +44,39 @@ interface HelperHandle {
   terminate(): unknown;
 }
 
+let webHelper: (() => Worker) | null = null;
+
+/**
+ * In a browser, how to start a helper thread: a module Web Worker whose script
+ * calls `runHelper` with the data it receives (the page's web/helper.ts). A
+ * bundler must see the Worker's URL in the page's own code, so the core cannot
+ * make it. Helpers also need a cross-origin isolated page (shared memory).
+ */
+export function setHelperWorker(factory: () => Worker): void {
+  webHelper = factory;
+}
+
+/** Whether helper threads can run here: Node, Deno, or an isolated page that gave setHelperWorker. */
+export function helpersAvailable(): boolean {
+  return hasNodeModules() || (webHelper !== null && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true);
+}
+
+/** Logical cores here. */
+export async function coreCount(): Promise<number> {
+  if (hasNodeModules()) return (await nodeModule<typeof import('node:os')>('node:os')).availableParallelism();
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency || 1;
+}
+
+/** A helper thread's life (team-worker.ts on Node and Deno, the page's helper in browsers): instantiate, report, serve. */
+export async function runHelper(data: HelperData, ready: () => void): Promise<void> {
+  const { instantiate } = data.build === 'simd' ? simdThreads : scalarThreads;
+  const exports = await instantiate(data.module, { env: { memory: data.memory } });
+  exports.set_workspace(data.workspace, data.workspaceBytes);
+  exports.set_barrier_spins(data.spin);
+  ready();
+  Team.serve(data, exports as unknown as Record<string, unknown>);
+}
+
 export class Team {
   private readonly ctl: Int32Array;
   private readonly slots: Float64Array;
@@ -66,26 +101,35 @@ export class Team {
    * (worker_threads); elsewhere this throws and the caller uses one thread.
    */
   static async start(size: number, k: { exports: Record<string, unknown>; module: WebAssembly.Module; memory: WebAssembly.Memory; build: string; workspaces: { ptr: number; bytes: number }[] }, options: TeamOptions = {}): Promise<Team> {
-    if (!hasNodeModules()) throw new Error('helper threads need Node or Deno in this version');
+    if (!helpersAvailable()) throw new Error('simdnet: helper threads need Node, Deno, or a cross-origin isolated page that called setHelperWorker');
     // spinning pays while every thread has a core; with more threads than cores a spinner holds up the thread it waits for
-    const cores = (await nodeModule<typeof import('node:os')>('node:os')).availableParallelism();
-    const spin = options.spin ?? (size <= cores ? 200000 : 0);
+    const spin = options.spin ?? (size <= (await coreCount()) ? 200000 : 0);
     // the bindings adapt some exports and inherit the rest from the instance's exports
     const names = [...new Set([...Object.keys(k.exports), ...Object.keys(Object.getPrototypeOf(k.exports) ?? {})])].filter((n) => typeof k.exports[n] === 'function');
     const control = new SharedArrayBuffer(HEADER + 8 * SLOT * size);
-    const { Worker } = await nodeModule<typeof import('node:worker_threads')>('node:worker_threads');
-    const here = import.meta.url;
-    const file = here.endsWith('.ts') ? new URL('../dist/team-worker.js', here) : new URL('./team-worker.js', here);
-    const helpers = await Promise.all(Array.from({ length: size - 1 }, (_, i) => new Promise<import('node:worker_threads').Worker>((resolve, reject) => {
-      const data: HelperData = { module: k.module, memory: k.memory, control, index: i + 1, names, workspace: k.workspaces[i].ptr, workspaceBytes: k.workspaces[i].bytes, build: k.build, spin };
-      const w = new Worker(file, { workerData: data });
-      w.once('message', () => {
-        w.unref(); // a helper waiting for work never keeps the process alive
-        resolve(w);
-      });
-      w.once('error', (e) => reject(new Error(`simdnet: a kernel thread did not start: ${e.message}`)));
-      w.once('exit', (code) => reject(new Error(`simdnet: a kernel thread stopped at its start (exit code ${code})`)));
-    })));
+    const data = (i: number): HelperData => ({ module: k.module, memory: k.memory, control, index: i + 1, names, workspace: k.workspaces[i].ptr, workspaceBytes: k.workspaces[i].bytes, build: k.build, spin });
+    let helpers: HelperHandle[];
+    if (hasNodeModules()) {
+      const { Worker } = await nodeModule<typeof import('node:worker_threads')>('node:worker_threads');
+      const here = import.meta.url;
+      const file = here.endsWith('.ts') ? new URL('../dist/team-worker.js', here) : new URL('./team-worker.js', here);
+      helpers = await Promise.all(Array.from({ length: size - 1 }, (_, i) => new Promise<import('node:worker_threads').Worker>((resolve, reject) => {
+        const w = new Worker(file, { workerData: data(i) });
+        w.once('message', () => {
+          w.unref(); // a helper waiting for work never keeps the process alive
+          resolve(w);
+        });
+        w.once('error', (e) => reject(new Error(`simdnet: a kernel thread did not start: ${e.message}`)));
+        w.once('exit', (code) => reject(new Error(`simdnet: a kernel thread stopped at its start (exit code ${code})`)));
+      })));
+    } else {
+      helpers = await Promise.all(Array.from({ length: size - 1 }, (_, i) => new Promise<Worker>((resolve, reject) => {
+        const w = webHelper!();
+        w.onmessage = () => resolve(w);
+        w.onerror = (e) => reject(new Error(`simdnet: a kernel thread did not start: ${e.message}`));
+        w.postMessage(data(i));
+      })));
+    }
     return new Team(size, k.exports, names, control, helpers, spin);
   }
 

@@ -36,7 +36,7 @@ async function waitFor(page: Page, states: string[]): Promise<string> {
   return (await page.getAttribute('body', 'data-state'))!;
 }
 
-async function downloadJson(page: Page): Promise<{ settings: StudySettings; complete: boolean; rounds: RoundRecord[]; machine: { workers: number } }> {
+async function downloadJson(page: Page): Promise<{ settings: StudySettings; complete: boolean; rounds: RoundRecord[]; machine: { workers: number; threadsPerRound: number; cores: number } }> {
   const [d] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
   return JSON.parse(readFileSync((await d.path())!, 'utf8'));
 }
@@ -105,6 +105,17 @@ describe.skipIf(!chromium)('the page in Chromium', () => {
     mkdirSync(output, { recursive: true });
     await page.screenshot({ path: join(output, 'browser-page.png'), fullPage: true });
     console.log(`screenshot: ${join(output, 'browser-page.png')}`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a lone round gets the idle cores as kernel threads (the page is cross-origin isolated): the same numbers as Node on one', async () => {
+    const page = await open('models=4&rounds=1&epochs=3&workers=2&build=simd&start=1');
+    expect(await waitFor(page, ['done', 'error', 'stopped'])).toBe('done');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const got = await downloadJson(page);
+    expect(got.machine.threadsPerRound).toBe(Math.min(2, got.machine.cores));
+    expect(numbers(got.rounds)).toEqual(numbers(await nodeRounds(got.settings)));
     expect(errors).toEqual([]);
     await page.close();
   });

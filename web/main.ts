@@ -6,7 +6,7 @@ import { View, parse } from 'vega';
 import { compile } from 'vega-lite';
 import {
   aggregate, checkSettings, figureSpec, FIGURE1, loadDigits, drawRound, loadKernels, resolveBuild, simdSupported, roundTask, tableRows, tableCsv,
-  PairModel, decodeSafetensors, loadNetTensors, fetchedAssets, MODEL_IDS, STUDY_DEFAULTS,
+  PairModel, decodeSafetensors, loadNetTensors, fetchedAssets, preloadKernels, roundThreads, MODEL_IDS, STUDY_DEFAULTS,
 } from '../src/index.js';
 import type { Build, BuildChoice, ModelId, RoundRecord, RoundTask, StudySettings, ModelAggregate, Kernels } from '../src/index.js';
 import { RoundPool, roundKey } from './pool.js';
@@ -27,6 +27,7 @@ interface Failure { model: ModelId; round: number; error: string }
 const study = {
   settings: null as StudySettings | null,
   workers: 0,
+  threads: 1,
   rounds: new Map<string, RoundRecord>(),
   failures: [] as Failure[],
   epochsDone: new Map<string, number>(),
@@ -92,7 +93,7 @@ async function start(): Promise<void> {
   const s = next.settings;
   // the kernels and digits, fetched here once and handed to every worker: the study then needs no network
   try {
-    await Promise.all([kernelsFor(s.build), loadDigits()]);
+    await Promise.all([kernelsFor(s.build), loadDigits(), crossOriginIsolated ? preloadKernels(s.build, true) : null]);
   } catch (e) {
     setState('error', `cannot load simdnet's files: ${(e as Error).message}`);
     return;
@@ -104,6 +105,8 @@ async function start(): Promise<void> {
   const tasks: RoundTask[] = [];
   for (let r = 0; r < s.rounds; r++) for (const m of s.models) if (!study.rounds.has(roundKey({ model: m, round: r }))) tasks.push(roundTask(s, m, r));
   study.workers = Math.min(next.workers, Math.max(1, tasks.length));
+  // fewer rounds than workers: the idle cores join the rounds as kernel threads (where the page is isolated)
+  study.threads = crossOriginIsolated ? roundThreads(next.workers, tasks.length, cores) : 1;
   const pool = new RoundPool(study.workers, {
     epoch: (t, rec) => {
       study.epochsDone.set(roundKey(t), rec.epoch);
@@ -129,8 +132,8 @@ async function start(): Promise<void> {
     study.seconds = before + (performance.now() - began) / 1000;
     showProgress();
   }, 500);
-  setState('running', `Training ${tasks.length} rounds on ${study.workers} worker${study.workers === 1 ? '' : 's'}…`);
-  await pool.run(tasks, (t) => t.round === 0);
+  setState('running', `Training ${tasks.length} rounds on ${workersText()}…`);
+  await pool.run(tasks, (t) => t.round === 0, study.threads);
   clearInterval(tick);
   study.seconds = before + (performance.now() - began) / 1000;
   const stopped = study.running === null;
@@ -150,6 +153,8 @@ function stop(): void {
   pool?.stop();
 }
 
+const workersText = () => `${study.workers} worker${study.workers === 1 ? '' : 's'}${study.threads > 1 ? `, ${study.threads} kernel threads each` : ''}`;
+
 const minutes = (sec: number) => (sec < 60 ? `${sec.toFixed(0)} s` : `${Math.floor(sec / 60)} min ${Math.round(sec % 60)} s`);
 
 function showProgress(): void {
@@ -161,7 +166,7 @@ function showProgress(): void {
   const f = done / total;
   progress.value = f;
   const eta = f > 0 && f < 1 ? `, about ${minutes((study.seconds * (1 - f)) / f)} left` : '';
-  setState('running', `${study.rounds.size} of ${s.models.length * s.rounds} rounds (${(100 * f).toFixed(1)} % of the epochs) in ${minutes(study.seconds)}${eta}; ${study.workers} worker${study.workers === 1 ? '' : 's'}.`);
+  setState('running', `${study.rounds.size} of ${s.models.length * s.rounds} rounds (${(100 * f).toFixed(1)} % of the epochs) in ${minutes(study.seconds)}${eta}; ${workersText()}.`);
 }
 
 // ---- Figure 1 and Table 1 ----
@@ -234,7 +239,7 @@ function results() {
   const s = study.settings!;
   return {
     settings: s,
-    machine: { userAgent: navigator.userAgent, cores, build: s.build, workers: study.workers, crossOriginIsolated },
+    machine: { userAgent: navigator.userAgent, cores, build: s.build, workers: study.workers, threadsPerRound: study.threads, crossOriginIsolated },
     software: { simdnet: __SIMDNET_VERSION__, runtime: 'browser page' },
     wallSeconds: study.seconds,
     complete: study.rounds.size === s.models.length * s.rounds,
@@ -320,7 +325,7 @@ void simdSupported().then((simd) => {
 });
 // fetch the kernels and the digits now: from here on the page needs no network
 setState('idle', 'Loading simdnet (kernels and digits)…');
-Promise.all([resolveBuild('auto').then(kernelsFor), loadDigits()]).then(
+Promise.all([resolveBuild('auto').then((b) => Promise.all([kernelsFor(b), crossOriginIsolated ? preloadKernels(b, true) : null])), loadDigits()]).then(
   async () => {
     const offline = await keepForOffline(fetchedAssets());
     setState('idle', `Ready: choose the settings and press Start${offline ? ' (the page works offline from here)' : ''}.`);

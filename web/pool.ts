@@ -4,7 +4,7 @@
 import type { EpochRecord, RoundRecord, RoundTask } from '../src/index.js';
 
 /** First the page's fetched assets (wasm, digits: the worker needs no network), then one round at a time. */
-export type ToWorker = { assets: Map<string, Uint8Array<ArrayBuffer>> } | { task: RoundTask; weights: boolean };
+export type ToWorker = { assets: Map<string, Uint8Array<ArrayBuffer>> } | { task: RoundTask; weights: boolean; threads: number };
 
 export type FromWorker =
   | { kind: 'ready' }
@@ -33,8 +33,11 @@ export class RoundPool {
     if (!Number.isInteger(size) || size < 1) throw new Error(`workers: a positive integer, got ${size}`);
   }
 
-  /** Trains the tasks; `weights(task)` says which rounds send their trained weights back. Resolves when all are done or `stop` is called. */
-  run(tasks: RoundTask[], weights: (t: RoundTask) => boolean): Promise<void> {
+  /**
+   * Trains the tasks, each on `threads` kernel threads; `weights(task)` says which
+   * rounds send their trained weights back. Resolves when all are done or `stop` is called.
+   */
+  run(tasks: RoundTask[], weights: (t: RoundTask) => boolean, threads = 1): Promise<void> {
     const queue = [...tasks];
     const tries = new Map<string, number>();
     let busy = 0;
@@ -74,7 +77,7 @@ export class RoundPool {
           retryOrFail(task, `the worker stopped: ${e.message || 'unknown error'}`);
           if (!this.stopped) serve(this.add());
         };
-        w.postMessage({ task, weights: weights(task) } satisfies ToWorker);
+        w.postMessage({ task, weights: weights(task), threads } satisfies ToWorker);
       };
       const n = Math.min(this.size, queue.length);
       if (n === 0) return this.close();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { resolveBuild, Build } from '../kernels.js';
 import { ModelId } from '../models.js';
 import { StudySettings, RoundRecord, STUDY_DEFAULTS, checkSettings } from '../study/settings.js';
-import { runStudy, defaultWorkers, memoryWorkerLimit, roundThreads, checkCapacity, StudyProgress, WORKER_BYTES } from '../study/runner.js';
+import { runStudy, defaultWorkers, memoryWorkerLimit, threadsPerRound, checkCapacity, StudyProgress, WORKER_BYTES } from '../study/runner.js';
 import { aggregate } from '../study/aggregate.js';
 import { StudyLog, LogWriteError } from '../study/log.js';
 import { writeReport, machineInfo, softwareInfo } from '../report/report.js';
@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
   const remaining = Math.max(1, total - done.length), fit = memoryWorkerLimit();
   const workers = Math.min(requested, remaining, fit);
   // fewer rounds than workers: the idle cores become kernel threads of the rounds (src/study/runner.ts)
-  const perRound = queue === undefined ? roundThreads(Math.min(requested, fit), remaining) : 1;
+  const perRound = queue === undefined ? threadsPerRound(requested, remaining) : 1;
   if (workers < requested && requested > 0) {
     const why = workers === remaining ? `${remaining} rounds to run` : `free memory holds ${fit} at about ${WORKER_BYTES >> 20} MB each`;
     console.error(`--workers ${requested}: using ${workers}${perRound > 1 ? `, each round on ${perRound} kernel threads` : ''} (${why})`);

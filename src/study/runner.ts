@@ -6,7 +6,7 @@ import { availableParallelism, freemem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { Piscina } from 'piscina';
 import { ModelId } from '../models.js';
-import { StudySettings, RoundRecord, RoundTask, checkSettings, roundTask } from './settings.js';
+import { StudySettings, RoundRecord, RoundTask, checkSettings, roundTask, roundThreads } from './settings.js';
 import { aggregate, ModelAggregate } from './aggregate.js';
 
 export type { RoundRecord, RoundTask };
@@ -65,10 +65,9 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-/** Kernel threads per round when `rounds` rounds share `workers` workers: the idle cores (not more than there are) join them. */
-export function roundThreads(workers: number, rounds: number): number {
-  if (rounds >= workers || rounds < 1) return 1;
-  return Math.max(1, Math.floor(Math.min(workers, memoryWorkerLimit(), availableParallelism()) / rounds));
+/** Kernel threads per round for `rounds` rounds on `workers` workers here (see settings.ts's roundThreads; free memory counts too). */
+export function threadsPerRound(workers: number, rounds: number): number {
+  return roundThreads(Math.min(workers, memoryWorkerLimit()), rounds, availableParallelism());
 }
 
 /** What one worker thread holds at most: the wasm memory of a round, the digits, V8 (measured ≈ 95 MB). */
@@ -130,7 +129,7 @@ export async function runRounds(settings: StudySettings, opts: RunOptions = {}):
   const threads = Math.max(1, Math.min(workers, todo.length, memoryWorkerLimit()));
   // Fewer rounds than workers (a short study, a resumed one near its end): the
   // idle cores join the rounds as helper threads (the same numbers either way).
-  const perRound = roundThreads(workers, todo.length);
+  const perRound = threadsPerRound(workers, todo.length);
   const failures: RoundFailure[] = [];
   let aborted = opts.signal?.aborted ?? false;
   let stopError: unknown = null;

@@ -75,3 +75,9 @@ export function roundMismatch(s: StudySettings, r: RoundRecord): string | null {
   if (typeof r.seconds !== 'number' || !(r.seconds >= 0)) return 'no round time';
   return null;
 }
+
+/** Kernel threads per round when `rounds` rounds share `workers` workers on `cores` cores: fewer rounds than workers, and the idle cores join them. */
+export function roundThreads(workers: number, rounds: number, cores: number): number {
+  if (rounds >= workers || rounds < 1) return 1;
+  return Math.max(1, Math.floor(Math.min(workers, cores) / rounds));
+}
