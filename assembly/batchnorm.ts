@@ -6,6 +6,8 @@
 // feature on [N, F] (statistics over N). `mean`/`invstd` are kept from the
 // training forward for the backward.
 import { sqdev8, dot_sums4, channel_sum } from "./reduce";
+import { part_from, part_to } from "./threads";
+import { edgeTile } from "./workspace";
 
 // ---- per channel, x: [N, C, P] ----
 
@@ -29,15 +31,17 @@ function affine_run(y: usize, x: usize, n: i32, scale: f32, shift: f32): void {
 
 /**
  * Training forward. y: [N, C, P] out; mean, invstd: [C] out (for backward);
- * runMean, runVar: [C] updated; x: [N, C, P]; gamma, beta: [C].
+ * runMean, runVar: [C] updated; x: [N, C, P]; gamma, beta: [C]. part, parts:
+ * a thread's share of the channels (0, 1 alone).
  */
 export function batchnorm_channels_forward_train(
   y: usize, mean: usize, invstd: usize, runMean: usize, runVar: usize,
   x: usize, gamma: usize, beta: usize,
   N: i32, C: i32, P: i32, momentum: f32, eps: f32,
+  part: i32, parts: i32,
 ): void {
   const m = N * P;
-  for (let c = 0; c < C; c++) {
+  for (let c = part_from(C, 1, part, parts); c < part_to(C, 1, part, parts); c++) {
     const mu: f32 = channel_sum(x, c, N, C, P) / <f32>m;
     let sq: f32 = 0;
     for (let n = 0; n < N; n++) sq += sqdev8(x + (<usize>((n * C + c) * P) << 2), P, mu);
@@ -62,8 +66,9 @@ export function batchnorm_channels_forward_train(
 export function batchnorm_channels_forward_eval(
   y: usize, x: usize, gamma: usize, beta: usize, runMean: usize, runVar: usize,
   N: i32, C: i32, P: i32, eps: f32,
+  part: i32, parts: i32,
 ): void {
-  for (let c = 0; c < C; c++) {
+  for (let c = part_from(C, 1, part, parts); c < part_to(C, 1, part, parts); c++) {
     const o = <usize>c << 2;
     const scale = load<f32>(gamma + o) / Mathf.sqrt(load<f32>(runVar + o) + eps);
     const shift = load<f32>(beta + o) - load<f32>(runMean + o) * scale;
@@ -74,8 +79,6 @@ export function batchnorm_channels_forward_eval(
   }
 }
 
-const sums = memory.data(16, 16);
-
 /**
  * Backward. dx: [N, C, P] overwritten (may equal dy); dgamma, dbeta: [C] += ;
  * dy, x: [N, C, P]; gamma; mean, invstd from the training forward.
@@ -84,9 +87,11 @@ export function batchnorm_channels_backward(
   dx: usize, dgamma: usize, dbeta: usize,
   dy: usize, x: usize, gamma: usize, mean: usize, invstd: usize,
   N: i32, C: i32, P: i32,
+  part: i32, parts: i32,
 ): void {
   const m = <f32>(N * P);
-  for (let c = 0; c < C; c++) {
+  const sums = edgeTile; // two floats of this thread's workspace (static data is shared by threads)
+  for (let c = part_from(C, 1, part, parts); c < part_to(C, 1, part, parts); c++) {
     const o = <usize>c << 2;
     const mu = load<f32>(mean + o), is = load<f32>(invstd + o);
     store<f32>(sums, 0); store<f32>(sums, 0, 4);

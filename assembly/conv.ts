@@ -289,7 +289,14 @@ function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: 
 // @ts-ignore: decorator
 @inline
 export function channel_to_nchw(y: usize, yc: usize, c: i32, N: i32, C: i32, P: i32, scale: f32, shift: f32): void {
-  for (let n = 0; n < N; n++) {
+  channel_to_nchw_images(y, yc, c, N, C, P, scale, shift, 0, N);
+}
+
+/** channel_to_nchw for images n0 … n1 − 1 only (a thread's share). */
+// @ts-ignore: decorator
+@inline
+export function channel_to_nchw_images(y: usize, yc: usize, c: i32, N: i32, C: i32, P: i32, scale: f32, shift: f32, n0: i32, n1: i32): void {
+  for (let n = n0; n < n1; n++) {
     const s = yc + (<usize>((c * N + n) * P) << 2);
     const d = y + (<usize>((n * C + c) * P) << 2);
     let p = 0;

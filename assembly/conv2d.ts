@@ -13,7 +13,8 @@
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 import { channel_sum } from "./reduce";
 import { winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
-import { channel_to_nchw, copy_run, add_run, fill_run } from "./conv";
+import { channel_to_nchw_images, copy_run, add_run, fill_run } from "./conv";
+import { barrier, part_from, part_to } from "./threads";
 
 export const CONV_IM2COL: i32 = 0;
 export const CONV_WINOGRAD: i32 = 1;
@@ -55,21 +56,24 @@ export function conv2d_forward(
   algo: i32, y: usize, ws: usize, yc: usize,
   x: usize, w: usize, bias: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+  part: i32, parts: i32,
 ): void {
+  // a thread's share: images n0 … n1 − 1 (their padding, columns, products and outputs)
+  const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
   if (algo == CONV_WINOGRAD) {
     const HP = OH + 2, WP = OW + 2;
     let xp = x;
     if (needs_copy(H, W, padT, padL, OH, OW)) {
       xp = ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout) << 2);
-      pad_copy(xp, x, N * Cin, H, W, HP, WP, padT, padL);
+      pad_copy(xp + (<usize>(n0 * Cin * HP * WP) << 2), x + (<usize>(n0 * Cin * H * W) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
     }
-    winograd_product(y, ws, xp, w, bias, N, Cin, HP, WP, Cout, true, 0, 1);
+    winograd_product(y, ws, xp, w, bias, N, Cin, HP, WP, Cout, true, part, parts); // its tiles are the same images
     return;
   }
-  const K = Cin * KH * KW, P = OH * OW, NP = N * P;
-  im2col(ws, x, N, Cin, H, W, KH, KW, stride, padT, padL, OH, OW);
-  gemm(yc, w, ws, Cout, NP, K, K, NP, NP, 0);
-  for (let c = 0; c < Cout; c++) channel_to_nchw(y, yc, c, N, Cout, P, 1, bias ? load<f32>(bias + (<usize>c << 2)) : 0);
+  const K = Cin * KH * KW, P = OH * OW, NP = N * P, off = <usize>(n0 * P) << 2;
+  columns(ws, x, N, Cin, H, W, KH, KW, stride, padT, padL, OH, OW, false, n0, n1);
+  if (n1 > n0) gemm(yc + off, w, ws + off, Cout, (n1 - n0) * P, K, K, NP, NP, 0);
+  for (let c = 0; c < Cout; c++) channel_to_nchw_images(y, yc, c, N, Cout, P, 1, bias ? load<f32>(bias + (<usize>c << 2)) : 0, n0, n1);
 }
 
 /**
@@ -81,10 +85,12 @@ export function conv2d_backward(
   algo: i32, dx: usize, dw: usize, db: usize, dyc: usize,
   dy: usize, w: usize, ws: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+  part: i32, parts: i32,
 ): void {
   const P = OH * OW, NP = N * P, K = Cin * KH * KW;
+  const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
   if (db) {
-    for (let c = 0; c < Cout; c++) {
+    for (let c = part_from(Cout, 1, part, parts); c < part_to(Cout, 1, part, parts); c++) {
       const g = db + (<usize>c << 2);
       store<f32>(g, load<f32>(g) + channel_sum(dy, c, N, Cout, P));
     }
@@ -92,21 +98,26 @@ export function conv2d_backward(
   if (algo == CONV_WINOGRAD) {
     const HP = OH + 2, WP = OW + 2;
     if (!needs_copy(H, W, padT, padL, OH, OW)) {
-      winograd_product_backward(dx, dw, dy, ws, N, Cin, HP, WP, Cout, true, 0, 1);
+      winograd_product_backward(dx, dw, dy, ws, N, Cin, HP, WP, Cout, true, part, parts);
       return;
     }
     const dxp = dx ? ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout) << 2) : 0;
-    winograd_product_backward(dxp, dw, dy, ws, N, Cin, HP, WP, Cout, true, 0, 1);
-    if (dx) crop(dx, dxp, N * Cin, H, W, HP, WP, padT, padL);
+    winograd_product_backward(dxp, dw, dy, ws, N, Cin, HP, WP, Cout, true, part, parts); // dxp of images n0 … n1 − 1 by this thread
+    if (dx) crop(dx + (<usize>(n0 * Cin * H * W) << 2), dxp + (<usize>(n0 * Cin * HP * WP) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
     return;
   }
-  for (let n = 0; n < N; n++) {
+  for (let n = n0; n < n1; n++) {
     for (let c = 0; c < Cout; c++) copy_run(dyc + (<usize>((c * N + n) * P) << 2), dy + (<usize>((n * Cout + c) * P) << 2), P);
   }
-  gemm(dw, dyc, ws, Cout, K, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
+  barrier(parts); // the weight gradient sums over every image
+  const j0 = part_from(K, 16, part, parts), j1 = part_to(K, 16, part, parts);
+  if (j1 > j0) gemm(dw + (<usize>j0 << 2), dyc, ws + (<usize>(j0 * NP) << 2), Cout, j1 - j0, NP, NP, NP, K, GEMM_TRANS_B | GEMM_ACCUMULATE);
   if (dx) {
-    gemm(ws, w, dyc, K, NP, Cout, K, NP, NP, GEMM_TRANS_A); // the columns are not needed any more
-    col2im(dx, ws, N, Cin, H, W, KH, KW, stride, padT, padL, OH, OW);
+    barrier(parts); // every thread has read the columns: they may now hold Wᵀ·dYc
+    const off = <usize>(n0 * P) << 2;
+    if (n1 > n0) gemm(ws + off, w, dyc + off, K, (n1 - n0) * P, Cout, K, NP, NP, GEMM_TRANS_A);
+    memory.fill(dx + (<usize>(n0 * Cin * H * W) << 2), 0, <usize>((n1 - n0) * Cin * H * W) << 2);
+    columns(ws, dx, N, Cin, H, W, KH, KW, stride, padT, padL, OH, OW, true, n0, n1);
   }
 }
 
@@ -125,29 +136,30 @@ function inside_hi(kw: i32, padL: i32, W: i32, OW: i32): i32 {
 
 /** col: [C·KH·KW, N·OH·OW] out, zeros where the window leaves x: [N, C, H, W]. */
 export function im2col(col: usize, x: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32): void {
-  columns(col, x, N, C, H, W, KH, KW, stride, padT, padL, OH, OW, false);
+  columns(col, x, N, C, H, W, KH, KW, stride, padT, padL, OH, OW, false, 0, N);
 }
 
 /** dx: [N, C, H, W] overwritten with the sum of the columns' contributions (im2col's transpose). */
 export function col2im(dx: usize, col: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32): void {
   memory.fill(dx, 0, <usize>(N * C * H * W) << 2);
-  columns(col, dx, N, C, H, W, KH, KW, stride, padT, padL, OH, OW, true);
+  columns(col, dx, N, C, H, W, KH, KW, stride, padT, padL, OH, OW, true, 0, N);
 }
 
 /**
  * One walk over the columns and the image, both directions of im2col: gather
- * (col ← x, zeros outside) or, with `scatter`, its transpose (x += col).
+ * (col ← x, zeros outside) or, with `scatter`, its transpose (x += col); the
+ * columns of images n0 … n1 − 1 (a thread's share).
  */
 // @ts-ignore: decorator
 @inline
-function columns(col: usize, x: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, scatter: bool): void {
-  let d = col;
-  const rowBytes = <usize>OW << 2;
+function columns(col: usize, x: usize, N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, scatter: bool, n0: i32, n1: i32): void {
+  const rowBytes = <usize>OW << 2, NP = N * OH * OW;
   for (let c = 0; c < C; c++) {
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
         const lo = inside_lo(kw, padL, OW), hi = inside_hi(kw, padL, W, OW);
-        for (let n = 0; n < N; n++) {
+        let d = col + (<usize>(((c * KH + kh) * KW + kw) * NP + n0 * OH * OW) << 2);
+        for (let n = n0; n < n1; n++) {
           const plane = x + (<usize>((n * C + c) * H * W) << 2);
           for (let oh = 0; oh < OH; oh++, d += rowBytes) {
             const ih = oh * stride + kh - padT;

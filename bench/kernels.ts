@@ -76,10 +76,10 @@ function conv2dCases(label: string, N: number, Cin: number, H: number, W: number
       };
     };
     if (algo === 1 && !(K === 3 && S === 1 && OH % 4 === 0 && OW % 4 === 0)) continue; // Winograd claims 3×3, stride 1, sides multiple of 4
-    const fwd = (k: Kernels, p: NonNullable<ReturnType<typeof plan>>) => k.k.conv2d_forward(p.a, p.y, p.ws, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW);
+    const fwd = (k: Kernels, p: NonNullable<ReturnType<typeof plan>>) => k.k.conv2d_forward(p.a, p.y, p.ws, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1);
     cases.push(
       { name: `${label} forward (${name})`, shape, flops: f, setup: (k) => { const p = plan(k)!; return () => fwd(k, p); } },
-      { name: `${label} backward (${name})`, shape, flops: 2 * f, setup: (k) => { const p = plan(k)!; fwd(k, p); return () => k.k.conv2d_backward(p.a, p.dx, p.dw, p.db, p.yc, p.dy, p.w, p.ws, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW); } },
+      { name: `${label} backward (${name})`, shape, flops: 2 * f, setup: (k) => { const p = plan(k)!; fwd(k, p); return () => k.k.conv2d_backward(p.a, p.dx, p.dw, p.db, p.yc, p.dy, p.w, p.ws, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1); } },
     );
   }
   return cases;
@@ -132,9 +132,9 @@ function bnCases(label: string, N: number, C: number, P: number): Case[] {
   const m = 0.1, e = 1e-5;
   if (P > 1) {
     return [
-      { name: `${label} forward (train)`, shape, flops: 6 * n, setup: (k) => { const p = plan(k); return () => k.k.batchnorm_channels_forward_train(p.y, p.mean, p.is, p.rm, p.rv, p.x, p.g, p.b, N, C, P, m, e); } },
-      { name: `${label} forward (eval)`, shape, flops: 2 * n, setup: (k) => { const p = plan(k); return () => k.k.batchnorm_channels_forward_eval(p.y, p.x, p.g, p.b, p.rm, p.rv, N, C, P, e); } },
-      { name: `${label} backward`, shape, flops: 7 * n, setup: (k) => { const p = plan(k); k.k.batchnorm_channels_forward_train(p.y, p.mean, p.is, p.rm, p.rv, p.x, p.g, p.b, N, C, P, m, e); return () => k.k.batchnorm_channels_backward(p.dx, p.dg, p.db, p.dy, p.x, p.g, p.mean, p.is, N, C, P); } },
+      { name: `${label} forward (train)`, shape, flops: 6 * n, setup: (k) => { const p = plan(k); return () => k.k.batchnorm_channels_forward_train(p.y, p.mean, p.is, p.rm, p.rv, p.x, p.g, p.b, N, C, P, m, e, 0, 1); } },
+      { name: `${label} forward (eval)`, shape, flops: 2 * n, setup: (k) => { const p = plan(k); return () => k.k.batchnorm_channels_forward_eval(p.y, p.x, p.g, p.b, p.rm, p.rv, N, C, P, e, 0, 1); } },
+      { name: `${label} backward`, shape, flops: 7 * n, setup: (k) => { const p = plan(k); k.k.batchnorm_channels_forward_train(p.y, p.mean, p.is, p.rm, p.rv, p.x, p.g, p.b, N, C, P, m, e, 0, 1); return () => k.k.batchnorm_channels_backward(p.dx, p.dg, p.db, p.dy, p.x, p.g, p.mean, p.is, N, C, P, 0, 1); } },
     ];
   }
   return [

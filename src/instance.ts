@@ -18,7 +18,8 @@ export type KernelExports = Awaited<ReturnType<typeof Bindings.instantiate>>;
 
 const ALIGN = 64;
 /** The kernels that divide their own work among threads (their last two arguments: part, parts). */
-export type SplitKernel = 'conv3x3_forward' | 'conv3x3_backward' | 'conv3x3_batchnorm_forward_train' | 'conv3x3_batchnorm_forward_eval' | 'conv3x3_batchnorm_backward';
+export type SplitKernel = 'conv3x3_forward' | 'conv3x3_backward' | 'conv3x3_batchnorm_forward_train' | 'conv3x3_batchnorm_forward_eval' | 'conv3x3_batchnorm_backward'
+  | 'conv2d_forward' | 'conv2d_backward' | 'batchnorm_channels_forward_train' | 'batchnorm_channels_forward_eval' | 'batchnorm_channels_backward';
 /** Below this much work (multiply-adds or elements) a call is not split: waking helpers would cost more. */
 const SPLIT_MIN = 1 << 15;
 const PAGE = 65536;
@@ -119,23 +120,36 @@ export class Kernels {
     this.run(Array.from({ length: T }, (_, t): KernelCall => [name, ...args, t, T]));
   }
 
+  /**
+   * A kernel over `rows` independent rows (planes, or elements), split by
+   * ranges that are multiples of `align`: `args(from, count)` are the call's
+   * arguments for rows from … from + count − 1. `work` decides whether it pays.
+   */
+  byRows(name: keyof KernelExports, rows: number, work: number, align: number, args: (from: number, count: number) => number[]): void {
+    const f = this.k[name] as unknown as (...a: number[]) => void;
+    if (this.threads === 1 || work < SPLIT_MIN) return f(...args(0, rows));
+    this.run(this.split(rows, align).map(([from, count]): KernelCall => [name, ...args(from, count)]));
+  }
+
   /** ReLU → 2×2 max pool over R planes, split by planes. */
   reluMaxpool2x2Forward(y: number, idx: number, x: number, R: number, H: number, W: number): void {
     const o = (H >> 1) * (W >> 1);
-    if (this.threads === 1 || R * H * W < SPLIT_MIN) return this.k.relu_maxpool2x2_forward(y, idx, x, R, H, W);
-    this.run(this.split(R).map(([r, n]) => ['relu_maxpool2x2_forward', y + 4 * r * o, idx + 4 * r * o, x + 4 * r * H * W, n, H, W]));
+    this.byRows('relu_maxpool2x2_forward', R, R * H * W, 1, (r, n) => [y + 4 * r * o, idx + 4 * r * o, x + 4 * r * H * W, n, H, W]);
   }
 
   reluMaxpool2x2Backward(dx: number, dy: number, y: number, idx: number, R: number, H: number, W: number): void {
     const o = (H >> 1) * (W >> 1);
-    if (this.threads === 1 || R * H * W < SPLIT_MIN) return this.k.relu_maxpool2x2_backward(dx, dy, y, idx, R, H, W);
-    this.run(this.split(R).map(([r, n]) => ['relu_maxpool2x2_backward', dx + 4 * r * H * W, dy + 4 * r * o, y + 4 * r * o, idx + 4 * r * o, n, H, W]));
+    this.byRows('relu_maxpool2x2_backward', R, R * H * W, 1, (r, n) => [dx + 4 * r * H * W, dy + 4 * r * o, y + 4 * r * o, idx + 4 * r * o, n, H, W]);
   }
 
   /** One Adam step over n parameters, split by element ranges (each element's update is its own). */
   adamStep(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number, wd: number, decoupled: boolean): void {
-    if (this.threads === 1 || n < SPLIT_MIN) return this.k.adam_step(p, g, m, v, n, lr, beta1, beta2, eps, bc1, bc2, wd, decoupled);
-    this.run(this.split(n, 16).map(([i, c]) => ['adam_step', p + 4 * i, g + 4 * i, m + 4 * i, v + 4 * i, c, lr, beta1, beta2, eps, bc1, bc2, wd, decoupled ? 1 : 0]));
+    this.byRows('adam_step', n, n, 16, (i, c) => [p + 4 * i, g + 4 * i, m + 4 * i, v + 4 * i, c, lr, beta1, beta2, eps, bc1, bc2, wd, decoupled ? 1 : 0]);
+  }
+
+  /** One SGD step over n parameters, split as Adam's. */
+  sgdStep(p: number, g: number, buf: number, n: number, lr: number, momentum: number, wd: number, nesterov: boolean): void {
+    this.byRows('sgd_step', n, n, 16, (i, c) => [p + 4 * i, g + 4 * i, buf + 4 * i, c, lr, momentum, wd, nesterov ? 1 : 0]);
   }
 
   /** Stops the helper threads (the instance then runs on one thread). */
@@ -168,9 +182,9 @@ export class Kernels {
       k.batchnorm_features_forward_train(y, st, st2, st, rv, x, bias, bias, N, C, 0.1, 1e-5);
       k.batchnorm_features_forward_eval(y, st, st2, x, bias, bias, st, rv, N, C, 1e-5);
       k.batchnorm_features_backward(x, st, st2, sums, y, x, bias, st, st2, N, C);
-      k.batchnorm_channels_forward_train(y, st, st2, st, rv, x, bias, bias, N, C, P, 0.1, 1e-5);
-      k.batchnorm_channels_forward_eval(y, x, bias, bias, st, rv, N, C, P, 1e-5);
-      k.batchnorm_channels_backward(x, st, st2, y, x, bias, st, st2, N, C, P);
+      k.batchnorm_channels_forward_train(y, st, st2, st, rv, x, bias, bias, N, C, P, 0.1, 1e-5, 0, 1);
+      k.batchnorm_channels_forward_eval(y, x, bias, bias, st, rv, N, C, P, 1e-5, 0, 1);
+      k.batchnorm_channels_backward(x, st, st2, y, x, bias, st, st2, N, C, P, 0, 1);
       k.gemm(y, x, w, N, C, K, K, K, C, this.GEMM_TRANS_B);
       k.bias_add(y, bias, N, C);
       k.bias_backward(bias, y, N, C);

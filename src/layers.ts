@@ -182,7 +182,7 @@ export class Net {
     const t = ++this.steps;
     const b = this.block;
     if (o.type === 'sgd') {
-      this.k.k.sgd_step(b.params, b.grads, b.m, b.count, o.lr, o.momentum ?? 0, o.weightDecay ?? 0, o.nesterov ?? false);
+      this.k.sgdStep(b.params, b.grads, b.m, b.count, o.lr, o.momentum ?? 0, o.weightDecay ?? 0, o.nesterov ?? false);
       return;
     }
     const { lr, beta1 = ADAM.beta1, beta2 = ADAM.beta2, eps = ADAM.eps } = o;
@@ -271,23 +271,23 @@ export class Conv2d implements Layer {
   }
 
   forward(n: number): void {
-    const { k } = this.net.k, b = this.bias ? this.bias.ptr : 0;
+    const b = this.bias ? this.bias.ptr : 0;
     if (this.algo < 0) {
       this.net.k.parts('conv3x3_forward', this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout);
       return;
     }
     const { kh, kw, stride, padT, padL } = this.g;
-    k.conv2d_forward(this.algo, this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout, kh, kw, stride, padT, padL, this.outH, this.outW);
+    this.net.k.parts('conv2d_forward', this.algo, this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout, kh, kw, stride, padT, padL, this.outH, this.outW);
   }
 
   backward(n: number): void {
-    const { k } = this.net.k, db = this.bias ? this.bias.grad : 0;
+    const db = this.bias ? this.bias.grad : 0;
     if (this.algo < 0) {
       this.net.k.parts('conv3x3_backward', this.x.grad, this.weight.grad, db, this.yc, this.out.grad, this.weight.ptr, this.col, n, this.cin, this.h, this.w, this.cout);
       return;
     }
     const { kh, kw, stride, padT, padL } = this.g;
-    k.conv2d_backward(this.algo, this.x.grad, this.weight.grad, db, this.yc, this.out.grad, this.weight.ptr, this.col, n, this.cin, this.h, this.w, this.cout, kh, kw, stride, padT, padL, this.outH, this.outW);
+    this.net.k.parts('conv2d_backward', this.algo, this.x.grad, this.weight.grad, db, this.yc, this.out.grad, this.weight.ptr, this.col, n, this.cin, this.h, this.w, this.cout, kh, kw, stride, padT, padL, this.outH, this.outW);
   }
 }
 
@@ -363,8 +363,8 @@ export class BatchNorm extends BatchNormState implements Layer {
     const { momentum, eps } = BatchNorm;
     const [y, x, g, b, rm, rv] = [this.out.ptr, this.x.ptr, this.weight.ptr, this.bias.ptr, this.runningMean.ptr, this.runningVar.ptr];
     if (this.spatial > 1) {
-      if (train) k.batchnorm_channels_forward_train(y, this.mean, this.invstd, rm, rv, x, g, b, n, this.channels, this.spatial, momentum, eps);
-      else k.batchnorm_channels_forward_eval(y, x, g, b, rm, rv, n, this.channels, this.spatial, eps);
+      if (train) this.net.k.parts('batchnorm_channels_forward_train', y, this.mean, this.invstd, rm, rv, x, g, b, n, this.channels, this.spatial, momentum, eps);
+      else this.net.k.parts('batchnorm_channels_forward_eval', y, x, g, b, rm, rv, n, this.channels, this.spatial, eps);
     } else {
       if (train) k.batchnorm_features_forward_train(y, this.mean, this.invstd, rm, rv, x, g, b, n, this.channels, momentum, eps);
       else k.batchnorm_features_forward_eval(y, this.mean, this.invstd, x, g, b, rm, rv, n, this.channels, eps);
@@ -374,7 +374,7 @@ export class BatchNorm extends BatchNormState implements Layer {
   backward(n: number): void {
     const k = this.net.k.k;
     const [dx, dg, db, dy, x, g] = [this.x.grad, this.weight.grad, this.bias.grad, this.out.grad, this.x.ptr, this.weight.ptr];
-    if (this.spatial > 1) k.batchnorm_channels_backward(dx, dg, db, dy, x, g, this.mean, this.invstd, n, this.channels, this.spatial);
+    if (this.spatial > 1) this.net.k.parts('batchnorm_channels_backward', dx, dg, db, dy, x, g, this.mean, this.invstd, n, this.channels, this.spatial);
     else k.batchnorm_features_backward(dx, dg, db, this.sums, dy, x, g, this.mean, this.invstd, n, this.channels);
   }
 }
@@ -484,14 +484,17 @@ export class Pool2d implements Layer {
     this.idx = kind === 'max' ? net.scratch(this.out.size * net.maxBatch) : 0;
   }
   forward(n: number): void {
-    const { k } = this.net.k, R = n * this.c;
-    if (this.kind === 'max') k.maxpool2d_forward(this.out.ptr, this.idx, this.x.ptr, R, this.h, this.w, this.size, this.size, this.stride, this.outH, this.outW);
-    else k.avgpool2d_forward(this.out.ptr, this.x.ptr, R, this.h, this.w, this.size, this.size, this.stride, this.outH, this.outW);
+    const R = n * this.c;
+    const { h, w, size, stride, outH, outW } = this, i = h * w, o = outH * outW, k = this.net.k;
+    // split by planes: each is pooled on its own
+    if (this.kind === 'max') k.byRows('maxpool2d_forward', R, R * i, 1, (r, n) => [this.out.ptr + 4 * r * o, this.idx + 4 * r * o, this.x.ptr + 4 * r * i, n, h, w, size, size, stride, outH, outW]);
+    else k.byRows('avgpool2d_forward', R, R * i, 1, (r, n) => [this.out.ptr + 4 * r * o, this.x.ptr + 4 * r * i, n, h, w, size, size, stride, outH, outW]);
   }
   backward(n: number): void {
-    const { k } = this.net.k, R = n * this.c;
-    if (this.kind === 'max') k.maxpool2d_backward(this.x.grad, this.out.grad, this.idx, R, this.h, this.w, this.outH, this.outW);
-    else k.avgpool2d_backward(this.x.grad, this.out.grad, R, this.h, this.w, this.size, this.size, this.stride, this.outH, this.outW);
+    const R = n * this.c;
+    const { h, w, size, stride, outH, outW } = this, i = h * w, o = outH * outW, k = this.net.k;
+    if (this.kind === 'max') k.byRows('maxpool2d_backward', R, R * i, 1, (r, n) => [this.x.grad + 4 * r * i, this.out.grad + 4 * r * o, this.idx + 4 * r * o, n, h, w, outH, outW]);
+    else k.byRows('avgpool2d_backward', R, R * i, 1, (r, n) => [this.x.grad + 4 * r * i, this.out.grad + 4 * r * o, n, h, w, size, size, stride, outH, outW]);
   }
 }
 
@@ -502,10 +505,12 @@ export class GlobalAvgPool2d implements Layer {
     this.out = net.act(c);
   }
   forward(n: number): void {
-    this.net.k.k.global_avgpool_forward(this.out.ptr, this.x.ptr, n * this.c, this.p);
+    const R = n * this.c, p = this.p;
+    this.net.k.byRows('global_avgpool_forward', R, R * p, 1, (r, m) => [this.out.ptr + 4 * r, this.x.ptr + 4 * r * p, m, p]);
   }
   backward(n: number): void {
-    this.net.k.k.global_avgpool_backward(this.x.grad, this.out.grad, n * this.c, this.p);
+    const R = n * this.c, p = this.p;
+    this.net.k.byRows('global_avgpool_backward', R, R * p, 1, (r, m) => [this.x.grad + 4 * r * p, this.out.grad + 4 * r, m, p]);
   }
 }
 

@@ -177,7 +177,7 @@ describe.each(builds)('%s build', (build) => {
     const rm0 = rand(C), rv0 = rand(C).map((v) => 1 + Math.abs(v));
     const px = put(k, x), pg = put(k, g), pb = put(k, b), prm = put(k, rm0), prv = put(k, rv0);
     const py = k.alloc(x.length), pmean = k.alloc(C), pis = k.alloc(C);
-    if (perChannel) k.k.batchnorm_channels_forward_train(py, pmean, pis, prm, prv, px, pg, pb, N, C, P, mom, eps);
+    if (perChannel) k.k.batchnorm_channels_forward_train(py, pmean, pis, prm, prv, px, pg, pb, N, C, P, mom, eps, 0, 1);
     else k.k.batchnorm_features_forward_train(py, pmean, pis, prm, prv, px, pg, pb, N, C, mom, eps);
     const want = ref.batchnormRef(x, g, b, N, C, P, eps);
     expect(ref.relErr(get(k, py, x.length), want.y)).toBeLessThan(1e-5);
@@ -189,7 +189,7 @@ describe.each(builds)('%s build', (build) => {
 
     // backward: L = Σ r·y
     const r = rand(x.length), pdy = put(k, r), pdx = k.alloc(x.length), pdg = k.alloc(C), pdb = k.alloc(C);
-    if (perChannel) k.k.batchnorm_channels_backward(pdx, pdg, pdb, pdy, px, pg, pmean, pis, N, C, P);
+    if (perChannel) k.k.batchnorm_channels_backward(pdx, pdg, pdb, pdy, px, pg, pmean, pis, N, C, P, 0, 1);
     else k.k.batchnorm_features_backward(pdx, pdg, pdb, k.alloc(2 * C), pdy, px, pg, pmean, pis, N, C);
     const L = (xx: Float64Array, gg: Float64Array, bb: Float64Array) => ref.dot(r, ref.batchnormRef(xx, gg, bb, N, C, P, eps).y);
     expect(ref.relErr(get(k, pdx, x.length), ref.numericGrad((v) => L(v, g, b), x.slice()))).toBeLessThan(1e-4);
@@ -197,7 +197,7 @@ describe.each(builds)('%s build', (build) => {
     expect(ref.relErr(get(k, pdb, C), ref.numericGrad((v) => L(x, g, v), b.slice()))).toBeLessThan(1e-5);
 
     // evaluation: running statistics, nothing updated
-    if (perChannel) k.k.batchnorm_channels_forward_eval(py, px, pg, pb, prm, prv, N, C, P, eps);
+    if (perChannel) k.k.batchnorm_channels_forward_eval(py, px, pg, pb, prm, prv, N, C, P, eps, 0, 1);
     else k.k.batchnorm_features_forward_eval(py, pmean, pis, px, pg, pb, prm, prv, N, C, eps);
     const yEval = x.map((v, i) => {
       const c = Math.floor(i / P) % C;
@@ -320,13 +320,13 @@ describe('SIMD and scalar builds agree bit for bit', () => {
       k.k.conv3x3_forward(py, col, yc, px, pw, pb, N, Cin, H, W, Cout, 0, 1);
       const pbn = k.alloc(N * Cout * P), mean = k.alloc(Cout), is = k.alloc(Cout), rm = k.alloc(Cout), rv = put(k, new Float64Array(Cout).fill(1));
       const pg = put(k, r(Cout)), pbeta = put(k, r(Cout));
-      k.k.batchnorm_channels_forward_train(pbn, mean, is, rm, rv, py, pg, pbeta, N, Cout, P, 0.1, 1e-5);
+      k.k.batchnorm_channels_forward_train(pbn, mean, is, rm, rv, py, pg, pbeta, N, Cout, P, 0.1, 1e-5, 0, 1);
       const pooled = k.alloc(N * Cout * Q), idx = k.alloc(N * Cout * Q);
       k.k.relu_maxpool2x2_forward(pooled, idx, pbn, N * Cout, OH, OW);
       const dpool = put(k, r(N * Cout * Q)), dbn = k.alloc(N * Cout * P), dy = k.alloc(N * Cout * P);
       k.k.relu_maxpool2x2_backward(dbn, dpool, pooled, idx, N * Cout, OH, OW);
       const dg = k.alloc(Cout), dbeta = k.alloc(Cout);
-      k.k.batchnorm_channels_backward(dy, dg, dbeta, dbn, py, pg, mean, is, N, Cout, P);
+      k.k.batchnorm_channels_backward(dy, dg, dbeta, dbn, py, pg, mean, is, N, Cout, P, 0, 1);
       const dx = k.alloc(N * Cin * H * W), dw = k.alloc(Cout * Kd), db = k.alloc(Cout);
       k.k.conv3x3_backward(dx, dw, db, yc, dy, pw, col, N, Cin, H, W, Cout, 0, 1);
       const m = k.alloc(Cout * Kd), v = k.alloc(Cout * Kd);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKernels, Kernels, Build } from '../src/kernels.js';
 import { trainRound } from '../src/train.js';
 import { runRounds } from '../src/study/runner.js';
+import { layers as nn, sequential } from '../src/nn.js';
 import { Rng } from '../src/prng.js';
 import * as ref from './reference.js';
 import { put } from './helpers.js';
@@ -89,6 +90,40 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
     expect(got[2]).toEqual(got[0]);
   });
 
+  // any convolution: im2col (5×5 'same', 3×3 stride 2) and Winograd with a padded copy (3×3 'same')
+  const generalShapes: [number, number, number, number, number, number, number, number, number, number, number][] = [
+    // N, Cin, H, W, Cout, KH, KW, stride, padT, padL (OH, OW follow)
+    [5, 3, 11, 9, 6, 5, 5, 1, 2, 2, 0], [4, 6, 9, 12, 17, 3, 3, 2, 1, 1, 0], [3, 9, 8, 12, 7, 3, 3, 1, 1, 1, 1],
+  ];
+  it.each(generalShapes)('conv2d N=%i Cin=%i %i×%i Cout=%i %i×%i stride %i, padding %i/%i (Winograd: %i): forward and backward split by the kernel', (N, Cin, H, W, Cout, KH, KW, S, padT, padL, wino) => {
+    const OH = Math.floor((H + 2 * padT - KH) / S) + 1, OW = Math.floor((W + 2 * padL - KW) / S) + 1, P = OH * OW;
+    const got = onEach((k, r) => {
+      const algo = wino ? k.CONV_WINOGRAD : k.CONV_IM2COL;
+      expect(k.k.conv2d_supports(algo, KH, KW, S, OH, OW)).toBe(true);
+      const x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dy = r(N * Cout * P), dw = r(Cout * Cin * KH * KW), db = r(Cout);
+      const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yc = k.alloc(Cout * N * P), y = k.alloc(N * Cout * P), dx = k.alloc(N * Cin * H * W);
+      k.parts('conv2d_forward', algo, y, ws, yc, x, w, b, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
+      k.parts('conv2d_backward', algo, dx, dw, db, yc, dy, w, ws, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
+      return [[y, N * Cout * P], [dx, N * Cin * H * W], [dw, Cout * Cin * KH * KW], [db, Cout]];
+    });
+    expect(got[1]).toEqual(got[0]);
+    expect(got[2]).toEqual(got[0]);
+  });
+
+  it('batch norm over channels (training, evaluation, backward), split by channels', () => {
+    const N = 6, C = 13, P = 50;
+    const got = onEach((k, r) => {
+      const x = r(N * C * P), g = r(C), b = r(C), dy = r(N * C * P), rm = r(C), rv = put(k, new Float64Array(C).fill(2));
+      const y = k.alloc(N * C * P), ye = k.alloc(N * C * P), mean = k.alloc(C), is = k.alloc(C), dx = k.alloc(N * C * P), dg = r(C), dbeta = r(C);
+      k.parts('batchnorm_channels_forward_train', y, mean, is, rm, rv, x, g, b, N, C, P, 0.1, 1e-5);
+      k.parts('batchnorm_channels_backward', dx, dg, dbeta, dy, x, g, mean, is, N, C, P);
+      k.parts('batchnorm_channels_forward_eval', ye, x, g, b, rm, rv, N, C, P, 1e-5);
+      return [[y, N * C * P], [mean, C], [is, C], [rm, C], [rv, C], [dx, N * C * P], [dg, C], [dbeta, C], [ye, N * C * P]];
+    });
+    expect(got[1]).toEqual(got[0]);
+    expect(got[2]).toEqual(got[0]);
+  });
+
   it('ReLU + 2×2 max pool forward and backward, split by planes', () => {
     const R = 1000, H = 12, W = 12, Q = R * 36;
     const got = onEach((k, r) => {
@@ -99,6 +134,19 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
     });
     expect(got[1]).toEqual(got[0]);
     expect(got[2]).toEqual(got[0]);
+  });
+
+  it('SGD with momentum (and Nesterov) split by element ranges', () => {
+    const n = 70_001;
+    for (const nesterov of [false, true]) {
+      const got = onEach((k, r) => {
+        const p = r(n), g = r(n), buf = k.alloc(n);
+        for (let t = 0; t < 3; t++) k.sgdStep(p, g, buf, n, 0.01, 0.9, 1e-4, nesterov);
+        return [[p, n], [buf, n]];
+      });
+      expect(got[1]).toEqual(got[0]);
+      expect(got[2]).toEqual(got[0]);
+    }
   });
 
   it('Adam (and AdamW) split by element ranges', () => {
@@ -132,6 +180,26 @@ describe('training rounds on threads', () => {
     expect(alone.threadsPerRound).toBe(1);
     expect(joined.threadsPerRound).toBe(Math.min(2, availableParallelism()));
     expect(joined.rounds.map((r) => r.records)).toEqual(alone.rounds.map((r) => r.records));
+  });
+
+  it('any network through the model API (5×5 and strided convolutions, batch norm, every pooling, SGD): the same history for 1, 2 and 3 threads', async () => {
+    const net = () => sequential([
+      nn.conv2d(8, 5, { padding: 'same' }), nn.batchNorm(), nn.relu(), nn.avgPool2d(2),
+      nn.conv2d(12, 3, { stride: 2, padding: 'same' }), nn.relu(), nn.maxPool2d(3, { stride: 1 }),
+      nn.conv2d(16, 3, { padding: 'same' }), nn.globalAvgPool2d(), nn.dense(5),
+    ], { input: [2, 20, 20] });
+    const rng = new Rng(9), n = 96;
+    const x = Float32Array.from(ref.randn(rng, n * 2 * 400)), y = Int32Array.from({ length: n }, (_, i) => i % 5);
+    const histories = [];
+    for (const threads of [1, 2, 3]) {
+      const m = await net().compile({ loss: 'crossentropy', optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true }, batchSize: 32, seed: 4, threads });
+      histories.push((await m.fit(x, y, { epochs: 2, batchSize: 32, seed: 4 })).epochs);
+      m.dispose();
+    }
+    expect(histories[0]).toHaveLength(2);
+    expect(histories[0].every((e) => Number.isFinite(e.loss) && e.loss > 0)).toBe(true);
+    expect(histories[1]).toEqual(histories[0]);
+    expect(histories[2]).toEqual(histories[0]);
   });
 
   it('a bad thread count is refused in one line', async () => {
