@@ -58,8 +58,11 @@ export class Kernels {
 
   /** Threads that share each split kernel call (1 without helpers). */
   get threads(): number {
-    return this.team?.size ?? 1;
+    return Math.min(this.team?.size ?? 1, this.activeThreads);
   }
+
+  /** At most this many of the helpers and this thread take part in a call (a fit asked for fewer). */
+  activeThreads = Infinity;
 
   /** Packing workspaces for `count` helper threads, planned here (helpers allocate nothing). */
   helperWorkspaces(count: number): { ptr: number; bytes: number }[] {

@@ -357,8 +357,10 @@ export interface CompileOptions {
   /** Plan into these kernels' memory (a worker reusing one instance); default: a fresh instance. */
   kernels?: Kernels;
   /**
-   * Threads per kernel call for a fresh instance (default 1; ignored when
-   * `kernels` is given): the same numbers for any count. Node and Deno.
+   * Threads per kernel call for a fresh instance (default 'auto': one per core,
+   * for a model trained alone; ignored when `kernels` is given): the same
+   * numbers for any count. Node, Deno, and isolated pages (setHelperWorker);
+   * elsewhere one. `dispose()` stops them.
    */
   threads?: number | 'auto';
 }
@@ -374,6 +376,12 @@ export interface FitOptions {
   validationData?: [Data | Data[], Data | Data[]];
   onEpoch?: (e: EpochLog) => void;
   signal?: AbortSignal;
+  /**
+   * Kernel threads for this fit, at most the model's (compile's `threads`,
+   * default one per core when compile loads the kernels): fewer leave cores
+   * to other work. The numbers are the same for any count.
+   */
+  threads?: number;
 }
 
 /** One epoch of `fit`: mean loss and per-output accuracy in training (before each step), and on the validation data. */
@@ -496,7 +504,7 @@ export class Model {
   /** Loads the kernels (unless given) and plans the model in their memory. */
   async compile(opts: CompileOptions): Promise<this> {
     if (opts.kernels) return this.build(opts.kernels, opts);
-    this.build(await loadKernels(opts.build ?? 'auto', { threads: opts.threads }), opts);
+    this.build(await loadKernels(opts.build ?? 'auto', { threads: opts.threads ?? 'auto' }), opts);
     this.ownsKernels = true;
     return this;
   }
@@ -877,13 +885,18 @@ export class Model {
     if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
     if (!Number.isInteger(batch) || batch < 1 || batch > p.batch) throw new Error(`fit: batchSize must be 1 … ${p.batch} (the compiled batch size), got ${batch}`);
     const n = this.rowsOf(xs, ys, 'fit');
+    const threads = opts.threads ?? p.k.threads;
+    if (!Number.isInteger(threads) || threads < 1 || threads > p.k.threads) {
+      throw new Error(`fit: threads must be 1 … ${p.k.threads} (the model's kernels have ${p.k.threads}; compile({ threads }) sets it), got ${threads}`);
+    }
     let val: [Data[], Data[], number] | null = null;
     if (opts.validationData) {
       const [vx, vy] = opts.validationData;
       const vxs = this.asList(vx, this.inputs.length), vys = this.asList(vy, this.outputs.length);
       val = [vxs, vys, this.rowsOf(vxs, vys, 'fit: validationData')];
     }
-    const mark = p.k.mark();
+    const mark = p.k.mark(), allThreads = p.k.activeThreads;
+    p.k.activeThreads = threads;
     try {
       const train = this.place(xs, ys, n);
       const valSet = val ? this.place(val[0], val[1], val[2]) : null;
@@ -913,6 +926,7 @@ export class Model {
       }
       return history;
     } finally {
+      p.k.activeThreads = allThreads;
       p.k.release(mark);
     }
   }

@@ -200,6 +200,11 @@ describe('training rounds on threads', () => {
     expect(histories[0].every((e) => Number.isFinite(e.loss) && e.loss > 0)).toBe(true);
     expect(histories[1]).toEqual(histories[0]);
     expect(histories[2]).toEqual(histories[0]);
+    // fit may use fewer threads than the model's kernels have, not more
+    const m = await net().compile({ loss: 'crossentropy', optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true }, batchSize: 32, seed: 4, threads: 3 });
+    expect((await m.fit(x, y, { epochs: 2, batchSize: 32, seed: 4, threads: 2 })).epochs).toEqual(histories[0]);
+    await expect(m.fit(x, y, { threads: 4 })).rejects.toThrow("fit: threads must be 1 … 3 (the model's kernels have 3; compile({ threads }) sets it), got 4");
+    m.dispose();
   });
 
   it('a bad thread count is refused in one line', async () => {
