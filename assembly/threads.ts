@@ -41,9 +41,13 @@ export function barrier(parts: i32): void {
       atomic.add<i32>(barrierAt + 4, 1);
       atomic.notify(barrierAt + 4);
     } else {
-      let spins = 0;
+      let spins = 0, waits = 0;
       while (atomic.load<i32>(barrierAt + 4) == gen) {
-        if (++spins > barrierSpins) atomic.wait<i32>(barrierAt + 4, gen, -1);
+        if (++spins > barrierSpins) {
+          // a second at a time; after BARRIER_SECONDS (src/team.ts) a partner has failed: trap, so the call fails instead of hanging
+          atomic.wait<i32>(barrierAt + 4, gen, 1_000_000_000);
+          if (++waits > 30) unreachable();
+        }
       }
     }
   }

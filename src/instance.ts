@@ -77,7 +77,13 @@ export class Kernels {
 
   /** Runs kernel calls on the threads, calls[i] on thread i, and returns when all are done. */
   run(calls: KernelCall[]): void {
-    if (this.team) return this.team.run(calls);
+    if (this.team) {
+      try {
+        return this.team.run(calls);
+      } finally {
+        if (this.team.isClosed) this.team = null; // stopped after a failure: one thread from here on
+      }
+    }
     const k = this.k as unknown as Record<string, (...a: number[]) => void>;
     for (const [name, ...args] of calls) k[name](...args);
   }

@@ -19,6 +19,8 @@ import { hasNodeModules, nodeModule } from './asset.js';
 export type KernelCall = [name: string, ...args: number[]];
 
 const SEQ = 0, DONE = 1, STOP = 2, FAILED = 3;
+/** A thread waiting this long at a kernel's barrier gives up (assembly/threads.ts): a partner has failed. */
+export const BARRIER_SECONDS = 30;
 const SLOT = 32; // float64s per helper: function index, argument count, arguments
 const HEADER = 64; // bytes before the slots
 
@@ -153,20 +155,34 @@ export class Team {
     Atomics.store(ctl, DONE, 0);
     Atomics.add(ctl, SEQ, 1);
     Atomics.notify(ctl, SEQ);
+    let failed: unknown = null;
     try {
       if (calls[0]) call(this.exports, calls[0]);
-    } finally {
-      const want = this.size - 1;
-      for (let spins = 0; ;) {
-        const v = Atomics.load(ctl, DONE);
-        if (v >= want) break;
-        if (++spins > this.spin) Atomics.wait(ctl, DONE, v);
+    } catch (e) {
+      failed = e;
+    }
+    // every helper answers, even one whose call failed (a thread stuck at a kernel's barrier gives up after BARRIER_SECONDS)
+    const want = this.size - 1, start = performance.now();
+    for (let spins = 0; ;) {
+      const v = Atomics.load(ctl, DONE);
+      if (v >= want) break;
+      if (++spins <= this.spin) continue;
+      Atomics.wait(ctl, DONE, v, 1000);
+      if (performance.now() - start > 2000 * BARRIER_SECONDS) {
+        this.close();
+        throw new Error('simdnet: the kernel threads stopped answering; they are stopped (this instance continues on one thread)');
       }
     }
-    if (Atomics.load(ctl, FAILED)) {
-      Atomics.store(ctl, FAILED, 0);
-      throw new Error('simdnet: a kernel failed on a helper thread');
+    if (failed || Atomics.load(ctl, FAILED)) {
+      // a kernel stopped part-way: its barrier may be left half-passed, so the threads are not used again
+      this.close();
+      const why = failed instanceof Error ? failed.message : failed ? String(failed) : 'on a helper thread';
+      throw new Error(`simdnet: a kernel failed (${why}); the kernel threads are stopped (this instance continues on one thread)`);
     }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Stops the helpers. */

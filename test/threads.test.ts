@@ -207,6 +207,22 @@ describe('training rounds on threads', () => {
     m.dispose();
   });
 
+  it('a kernel that fails on a helper thread is an error on the caller; the instance goes on, on one thread, with the same numbers', async () => {
+    const k = await loadKernels('simd', { threads: 2 });
+    const mark = k.mark(), c = k.alloc(16 * 16), a = k.alloc(16 * 16), b = k.alloc(16 * 16);
+    const beyond = 2 ** 31; // outside the memory: the helper's call traps
+    expect(() => k.run([['gemm', c, a, b, 16, 16, 16, 16, 16, 16, 0], ['gemm', beyond, a, b, 16, 16, 16, 16, 16, 16, 0]])).toThrow('simdnet: a kernel failed (on a helper thread); the kernel threads are stopped (this instance continues on one thread)');
+    expect(k.threads).toBe(1);
+    k.write(a, Array.from({ length: 256 }, (_, i) => i % 7));
+    k.write(b, Array.from({ length: 256 }, (_, i) => (i % 5) - 2));
+    k.run([['gemm', c, a, b, 8, 16, 16, 16, 16, 16, 0], ['gemm', c + 4 * 8 * 16, a + 4 * 8 * 16, b, 8, 16, 16, 16, 16, 16, 0]]);
+    const want = new Float64Array(256);
+    for (let i = 0; i < 16; i++) for (let j = 0; j < 16; j++) for (let q = 0; q < 16; q++) want[i * 16 + j] += (((i * 16 + q) % 7) * (((q * 16 + j) % 5) - 2));
+    expect(Array.from(k.read(c, 256))).toEqual(Array.from(want));
+    k.release(mark);
+    k.close();
+  });
+
   it('a bad thread count is refused in one line', async () => {
     await expect(loadKernels('simd', { threads: 0 })).rejects.toThrow("simdnet: threads must be an integer in 1 … 64 or 'auto', got 0");
     await expect(trainRound({ model: 2, seed: 0, epochs: 1, threads: 1.5 })).rejects.toThrow("threads must be an integer in 1 … 64 or 'auto', got 1.5");
