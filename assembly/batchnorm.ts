@@ -7,7 +7,7 @@
 // training forward for the backward.
 import { sqdev8, dot_sums4, channel_sum } from "./reduce";
 import { part_from, part_to } from "./threads";
-import { edgeTile } from "./workspace";
+import { bnSums } from "./workspace";
 
 // ---- per channel, x: [N, C, P] ----
 
@@ -90,16 +90,15 @@ export function batchnorm_channels_backward(
   part: i32, parts: i32,
 ): void {
   const m = <f32>(N * P);
-  const sums = edgeTile; // two floats of this thread's workspace (static data is shared by threads)
   for (let c = part_from(C, 1, part, parts); c < part_to(C, 1, part, parts); c++) {
     const o = <usize>c << 2;
     const mu = load<f32>(mean + o), is = load<f32>(invstd + o);
-    store<f32>(sums, 0); store<f32>(sums, 0, 4);
+    store<f32>(bnSums, 0); store<f32>(bnSums, 0, 4);
     for (let n = 0; n < N; n++) {
       const r = <usize>((n * C + c) * P) << 2;
-      dot_sums4(dy + r, x + r, P, mu, sums);
+      dot_sums4(dy + r, x + r, P, mu, bnSums);
     }
-    const sdy = load<f32>(sums), sdyx = load<f32>(sums, 4);
+    const sdy = load<f32>(bnSums), sdyx = load<f32>(bnSums, 4);
     const dg = sdyx * is; // Σ dy·x̂
     store<f32>(dgamma + o, load<f32>(dgamma + o) + dg);
     store<f32>(dbeta + o, load<f32>(dbeta + o) + sdy);

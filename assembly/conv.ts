@@ -14,7 +14,7 @@ import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 import { sum8, sqdev8, dot_sums4, channel_sum } from "./reduce";
 import { winograd_applies, winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
 import { barrier, part_from, part_to } from "./threads";
-import { edgeTile } from "./workspace";
+import { bnSums } from "./workspace";
 
 /**
  * y: [N, Cout, OH, OW] out; col: conv3x3_workspace floats out (kept for backward);
@@ -173,7 +173,6 @@ export function conv3x3_batchnorm_backward(
 ): void {
   const P = (H - 2) * (W - 2), NP = N * P;
   const m = <f32>NP;
-  const bnSums = edgeTile; // two floats of this thread's workspace (static data is shared by threads)
   for (let c = part_from(Cout, 1, part, parts); c < part_to(Cout, 1, part, parts); c++) {
     const o = <usize>c << 2;
     const row = dyc + (<usize>(c * NP) << 2);

@@ -3,7 +3,7 @@
 // module's memory, outputs first, then inputs, weights and sizes; the
 // TypeScript side plans all buffers once.
 export { heap_base, set_workspace, workspace_bytes_needed } from "./workspace";
-export { set_barrier_spins } from "./threads";
+export { set_barrier_spins, BARRIER_SECONDS } from "./threads";
 export { gemm, gemm_naive, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 export {
   conv3x3_forward, conv3x3_backward, conv3x3_workspace,

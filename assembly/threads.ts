@@ -10,6 +10,8 @@
 // its data segments when it starts, so helpers start before any split call.
 const barrierAt = memory.data(8, 8);
 let barrierSpins: i32 = 0;
+/** A thread waiting this long at the barrier gives up (traps): a partner has failed. src/team.ts reads it. */
+export const BARRIER_SECONDS: i32 = 30;
 
 /** How many polls a thread waiting at the barrier makes before it sleeps. */
 export function set_barrier_spins(spins: i32): void {
@@ -44,9 +46,9 @@ export function barrier(parts: i32): void {
       let spins = 0, waits = 0;
       while (atomic.load<i32>(barrierAt + 4) == gen) {
         if (++spins > barrierSpins) {
-          // a second at a time; after BARRIER_SECONDS (src/team.ts) a partner has failed: trap, so the call fails instead of hanging
+          // a second at a time; after BARRIER_SECONDS a partner has failed: trap, so the call fails instead of hanging
           atomic.wait<i32>(barrierAt + 4, gen, 1_000_000_000);
-          if (++waits > 30) unreachable();
+          if (++waits > BARRIER_SECONDS) unreachable();
         }
       }
     }

@@ -3,11 +3,10 @@
 // ../before && npm ci && npm run build)`), one SIMD round of each model on one
 // core in fresh processes, the two alternating so that the shared machine's
 // drifts hit both alike; the ratio is the median of the paired ratios.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ModelId } from '../src/models.js';
-import { median, table } from './common.js';
+import { childRound, median, table } from './common.js';
 
 export async function benchAgainst(opts: { against: string; models: ModelId[]; epochs: number; repeat?: number; log?: (s: string) => void }) {
   const here = resolve(new URL('..', import.meta.url).pathname), there = resolve(opts.against);
@@ -19,8 +18,7 @@ export async function benchAgainst(opts: { against: string; models: ModelId[]; e
     for (const model of opts.models) {
       // alternate which side goes first
       for (const [side, root] of rep % 2 ? [['other', there], ['this', here]] : [['this', here], ['other', there]]) {
-        const out = execFileSync(process.execPath, ['--import', 'tsx', child(root), String(model), 'simd', String(opts.epochs), '0'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
-        const s = JSON.parse(out).seconds as number;
+        const s = childRound({ model, build: 'simd', epochs: opts.epochs, seed: 0, root }).seconds;
         secs.set(`${model}:${side}`, [...(secs.get(`${model}:${side}`) ?? []), s]);
         opts.log?.(`model ${model} ${side}: ${s.toFixed(2)} s`);
       }

@@ -3,14 +3,11 @@
 // `bench round` runs it), SIMD build, alternating, medians of seconds per
 // epoch. The browser's timed round is the second in its worker (the first
 // warms the wasm up, as Node's 5-epoch warm-up round does).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RoundResult } from '../src/train.js';
-import type { RoundRecord } from '../src/study/settings.js';
-import { median, table } from './common.js';
-import { buildPage, findChromium, launchChromium, servePage } from './page.js';
+import { childRound, median, table } from './common.js';
+import { buildPage, downloadResults, findChromium, launchChromium, servePage, waitForState } from './page.js';
 
 export async function benchBrowser(opts: { epochs?: number; repeat?: number; log?: (s: string) => void }) {
   const log = opts.log ?? (() => {});
@@ -28,14 +25,12 @@ export async function benchBrowser(opts: { epochs?: number; repeat?: number; log
       for (const model of models) {
         const page = await browser.newPage();
         await page.goto(`${server.url}?models=${model}&rounds=2&epochs=${epochs}&workers=1&build=simd&start=1`);
-        await page.waitForFunction(() => ['done', 'error', 'stopped'].includes(document.body.dataset.state ?? ''), null, { timeout: 600_000 });
-        const [d] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
-        const rounds: RoundRecord[] = JSON.parse(readFileSync((await d.path())!, 'utf8')).rounds;
+        await waitForState(page, ['done', 'error', 'stopped'], 600_000);
+        const { rounds } = await downloadResults(page);
         await page.close();
         if (rounds.length !== 2) throw new Error(`the page finished ${rounds.length} of 2 rounds of model ${model}`);
         runs.push({ model, where: 'browser', seconds: rounds[1].seconds, coldSeconds: rounds[0].seconds });
-        const child = new URL('./round-child.ts', import.meta.url).pathname;
-        const r: RoundResult = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', child, String(model), 'simd', String(epochs), '1'], { encoding: 'utf8', maxBuffer: 1 << 26 }));
+        const r = childRound({ model, build: 'simd', epochs, seed: 1 });
         runs.push({ model, where: 'node', seconds: r.seconds });
         log(`model ${model}: browser ${rounds[1].seconds.toFixed(2)} s (first round ${rounds[0].seconds.toFixed(2)} s), node ${r.seconds.toFixed(2)} s`);
       }

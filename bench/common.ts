@@ -1,6 +1,10 @@
-// Shared by the benchmarks: machine facts, medians, tables and the JSON record.
+// Shared by the benchmarks: machine facts, medians, tables, rounds in fresh
+// processes and the JSON record.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { machineInfo, textTable } from '../src/report/report.js';
+import { machineInfo } from '../src/report/report.js';
+import { textTable } from '../src/report/table.js';
+import type { RoundResult } from '../src/train.js';
 
 export const table = textTable;
 
@@ -25,6 +29,18 @@ export function timeIt(fn: () => void, reps: number, warmup = 2): number {
     t.push((performance.now() - s) / 1000);
   }
   return median(t);
+}
+
+/**
+ * One timed round in a fresh process (bench/round-child.ts: a warm-up round,
+ * then the timed one), so no round runs on code tiered up by another's; `root`:
+ * another built checkout's (bench round --against), this one by default.
+ */
+export function childRound(o: { model: number; build: string; epochs: number; seed: number; threads?: number; root?: string }): RoundResult {
+  const root = o.root ?? new URL('..', import.meta.url).pathname;
+  const args = [String(o.model), o.build, String(o.epochs), String(o.seed), ...(o.threads ? [String(o.threads)] : [])];
+  const out = execFileSync(process.execPath, ['--import', 'tsx', `${root}/bench/round-child.ts`, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  return JSON.parse(out);
 }
 
 /** Writes bench/results/<name>-<timestamp>.json and returns its path. */

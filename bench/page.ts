@@ -1,9 +1,10 @@
 // The page in a real browser, for tests and benchmarks: Vite builds web/ and
 // serves the build on a free loopback port; playwright-core drives the
 // system's Chromium (Debian's /usr/bin/chromium: nothing downloads a browser).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import type { RoundRecord, StudySettings } from '../src/study/settings.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const config = join(root, 'web/vite.config.ts');
@@ -41,4 +42,24 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** Waits until the page's study is in one of `states` (body[data-state]: idle, running, done, stopped, error); returns it. */
+export async function waitForState(page: Page, states: string[], timeoutMs = 100_000): Promise<string> {
+  await page.waitForFunction((s) => s.includes(document.body.dataset.state ?? ''), states, { timeout: timeoutMs });
+  return (await page.getAttribute('body', 'data-state'))!;
+}
+
+/** What the page's results.json holds (the parts tests and benchmarks read). */
+export interface PageResults {
+  settings: StudySettings;
+  complete: boolean;
+  rounds: RoundRecord[];
+  machine: { workers: number; threadsPerRound: number; cores: number };
+}
+
+/** Clicks the page's results.json download and reads the file. */
+export async function downloadResults(page: Page): Promise<PageResults> {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
+  return JSON.parse(readFileSync((await d.path())!, 'utf8'));
 }

@@ -1,10 +1,8 @@
 // `npm run bench -- round`: one training round of each model on one core,
 // SIMD and scalar builds side by side (seconds per round and their ratio).
-import { execFileSync } from 'node:child_process';
-import { RoundResult } from '../src/train.js';
 import { ModelId } from '../src/models.js';
 import { Build } from '../src/kernels.js';
-import { median, table } from './common.js';
+import { childRound, median, table } from './common.js';
 
 export async function benchRound(opts: { models: ModelId[]; epochs: number; builds: Build[]; repeat?: number; seed?: number; log?: (s: string) => void }) {
   const repeat = opts.repeat ?? 1;
@@ -13,10 +11,7 @@ export async function benchRound(opts: { models: ModelId[]; epochs: number; buil
   for (let rep = 0; rep < repeat; rep++) {
     for (const model of opts.models) {
       for (const build of opts.builds) {
-        // A fresh process per round, so no round runs on code tiered up (or not) by another model's.
-        const child = new URL('./round-child.ts', import.meta.url).pathname;
-        const out = execFileSync(process.execPath, ['--import', 'tsx', child, String(model), build, String(opts.epochs), String(opts.seed ?? 0)], { encoding: 'utf8', maxBuffer: 1 << 26 });
-        const r: RoundResult = JSON.parse(out);
+        const r = childRound({ model, build, epochs: opts.epochs, seed: opts.seed ?? 0 });
         const last = r.records[r.records.length - 1];
         runs.push({ model, build, seconds: r.seconds, finalTestAccuracy: r.finalTestAccuracy, finalTrainAccuracy: last?.trainAccuracy ?? NaN });
         opts.log?.(`model ${model} ${build}: ${r.seconds.toFixed(2)} s, test accuracy ${(100 * r.finalTestAccuracy).toFixed(1)} %`);

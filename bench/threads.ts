@@ -2,16 +2,8 @@
 // (kernel calls split over helper threads, src/team.ts), alternating, medians;
 // the cost of handing out an empty call (helpers spinning, or asleep in
 // Atomics.wait); and each split kernel on the study's shapes, 1 vs 2 threads.
-import { execFileSync } from 'node:child_process';
 import { loadKernels, Kernels } from '../src/kernels.js';
-import type { RoundResult } from '../src/train.js';
-import { median, table, timeIt } from './common.js';
-
-const child = new URL('./round-child.ts', import.meta.url).pathname;
-
-function round(model: number, threads: number, epochs: number): RoundResult {
-  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', child, String(model), 'simd', String(epochs), '0', String(threads)], { encoding: 'utf8', maxBuffer: 1 << 26 }));
-}
+import { childRound, median, table, timeIt } from './common.js';
 
 export async function benchThreads(opts: { epochs?: number; repeat?: number; log?: (s: string) => void }) {
   const log = opts.log ?? (() => {});
@@ -49,7 +41,7 @@ export async function benchThreads(opts: { epochs?: number; repeat?: number; log
   for (let rep = 0; rep < repeat; rep++) {
     for (const model of [2, 4]) {
       for (const threads of [1, 2]) {
-        const r = round(model, threads, epochs);
+        const r = childRound({ model, build: 'simd', epochs, seed: 0, threads });
         runs.push({ model, threads, seconds: r.seconds });
         log(`model ${model}, ${threads} thread${threads > 1 ? 's' : ''}: ${r.seconds.toFixed(2)} s`);
       }

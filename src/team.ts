@@ -11,16 +11,13 @@
 // wait on and a done counter the caller waits on. Waiting spins a little first
 // (`spin` polls), then sleeps in Atomics.wait: a spin answers in well under a
 // microsecond, a sleep costs a wake-up (`npm run bench -- threads` measures both).
-import * as simdThreads from '../build/simdnet.simd-threads.js';
-import * as scalarThreads from '../build/simdnet.scalar-threads.js';
+import { instantiate } from '../build/simdnet.simd.js'; // the same adapter for every build (src/kernels.ts)
 import { hasNodeModules, nodeModule } from './asset.js';
 
 /** One kernel call: an export's name, then its arguments. */
 export type KernelCall = [name: string, ...args: number[]];
 
 const SEQ = 0, DONE = 1, STOP = 2, FAILED = 3;
-/** A thread waiting this long at a kernel's barrier gives up (assembly/threads.ts): a partner has failed. */
-export const BARRIER_SECONDS = 30;
 const SLOT = 32; // float64s per helper: function index, argument count, arguments
 const HEADER = 64; // bytes before the slots
 
@@ -38,7 +35,6 @@ export interface HelperData {
   names: string[];
   workspace: number;
   workspaceBytes: number;
-  build: string;
   spin: number;
 }
 
@@ -71,7 +67,6 @@ export async function coreCount(): Promise<number> {
 
 /** A helper thread's life (team-worker.ts on Node and Deno, the page's helper in browsers): instantiate, report, serve. */
 export async function runHelper(data: HelperData, ready: () => void): Promise<void> {
-  const { instantiate } = data.build === 'simd' ? simdThreads : scalarThreads;
   const exports = await instantiate(data.module, { env: { memory: data.memory } });
   exports.set_workspace(data.workspace, data.workspaceBytes);
   exports.set_barrier_spins(data.spin);
@@ -83,6 +78,8 @@ export class Team {
   private readonly ctl: Int32Array;
   private readonly slots: Float64Array;
   private readonly index: Map<string, number>;
+  /** How long a caller waits for helpers before it gives up: longer than a thread stuck at a barrier does (assembly/threads.ts). */
+  private readonly patienceMs: number;
   private closed = false;
 
   private constructor(
@@ -96,20 +93,22 @@ export class Team {
     this.ctl = new Int32Array(control, 0, HEADER / 4);
     this.slots = new Float64Array(control, HEADER);
     this.index = new Map(names.map((n, i) => [n, i]));
+    this.patienceMs = 2000 * (exports.BARRIER_SECONDS as WebAssembly.Global).value;
   }
 
   /**
-   * Starts `size − 1` helpers for an instance on shared memory. Node and Deno
-   * (worker_threads); elsewhere this throws and the caller uses one thread.
+   * Starts `size − 1` helpers for an instance on shared memory: worker_threads
+   * on Node and Deno, the page's Web Workers (setHelperWorker) in an isolated
+   * page; elsewhere this throws (src/kernels.ts uses one thread instead).
    */
-  static async start(size: number, k: { exports: Record<string, unknown>; module: WebAssembly.Module; memory: WebAssembly.Memory; build: string; workspaces: { ptr: number; bytes: number }[] }, options: TeamOptions = {}): Promise<Team> {
+  static async start(size: number, k: { exports: Record<string, unknown>; module: WebAssembly.Module; memory: WebAssembly.Memory; workspaces: { ptr: number; bytes: number }[] }, options: TeamOptions = {}): Promise<Team> {
     if (!helpersAvailable()) throw new Error('simdnet: helper threads need Node, Deno, or a cross-origin isolated page that called setHelperWorker');
     // spinning pays while every thread has a core; with more threads than cores a spinner holds up the thread it waits for
     const spin = options.spin ?? (size <= (await coreCount()) ? 200000 : 0);
     // the bindings adapt some exports and inherit the rest from the instance's exports
     const names = [...new Set([...Object.keys(k.exports), ...Object.keys(Object.getPrototypeOf(k.exports) ?? {})])].filter((n) => typeof k.exports[n] === 'function');
     const control = new SharedArrayBuffer(HEADER + 8 * SLOT * size);
-    const data = (i: number): HelperData => ({ module: k.module, memory: k.memory, control, index: i + 1, names, workspace: k.workspaces[i].ptr, workspaceBytes: k.workspaces[i].bytes, build: k.build, spin });
+    const data = (i: number): HelperData => ({ module: k.module, memory: k.memory, control, index: i + 1, names, workspace: k.workspaces[i].ptr, workspaceBytes: k.workspaces[i].bytes, spin });
     let helpers: HelperHandle[];
     if (hasNodeModules()) {
       const { Worker } = await nodeModule<typeof import('node:worker_threads')>('node:worker_threads');
@@ -161,14 +160,14 @@ export class Team {
     } catch (e) {
       failed = e;
     }
-    // every helper answers, even one whose call failed (a thread stuck at a kernel's barrier gives up after BARRIER_SECONDS)
+    // every helper answers, even one whose call failed (a thread stuck at a kernel's barrier gives up and traps)
     const want = this.size - 1, start = performance.now();
     for (let spins = 0; ;) {
       const v = Atomics.load(ctl, DONE);
       if (v >= want) break;
       if (++spins <= this.spin) continue;
       Atomics.wait(ctl, DONE, v, 1000);
-      if (performance.now() - start > 2000 * BARRIER_SECONDS) {
+      if (performance.now() - start > this.patienceMs) {
         this.close();
         throw new Error('simdnet: the kernel threads stopped answering; they are stopped (this instance continues on one thread)');
       }
@@ -200,6 +199,7 @@ export class Team {
     const ctl = new Int32Array(data.control, 0, HEADER / 4);
     const slots = new Float64Array(data.control, HEADER);
     const base = data.index * SLOT;
+    const fns = data.names.map((n) => exports[n] as (...a: number[]) => void), args: number[] = [];
     let seen = Atomics.load(ctl, SEQ);
     for (;;) {
       for (let spins = 0; Atomics.load(ctl, SEQ) === seen; ) {
@@ -209,9 +209,10 @@ export class Team {
       if (Atomics.load(ctl, STOP)) return;
       const fi = slots[base];
       if (fi >= 0) {
-        const args = Array.from({ length: slots[base + 1] }, (_, a) => slots[base + 2 + a]);
+        args.length = slots[base + 1];
+        for (let a = 0; a < args.length; a++) args[a] = slots[base + 2 + a];
         try {
-          (exports[data.names[fi]] as (...a: number[]) => void)(...args);
+          fns[fi](...args);
         } catch {
           Atomics.store(ctl, FAILED, 1);
         }

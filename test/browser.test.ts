@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRound } from '../src/study/worker.js';
 import { roundTask, RoundRecord, StudySettings } from '../src/study/settings.js';
-import { buildPage, findChromium, launchChromium, servePage } from '../bench/page.js';
+import { buildPage, downloadResults, findChromium, launchChromium, servePage, waitForState } from '../bench/page.js';
 
 const chromium = findChromium();
 if (!chromium) {
@@ -31,15 +31,6 @@ async function nodeRounds(s: StudySettings): Promise<RoundRecord[]> {
 /** What must be equal bit for bit: every epoch's numbers. */
 const numbers = (rs: RoundRecord[]) => rs.map((r) => ({ model: r.model, round: r.round, seed: r.seed, build: r.build, records: r.records }));
 
-async function waitFor(page: Page, states: string[]): Promise<string> {
-  await page.waitForFunction((s) => s.includes(document.body.dataset.state ?? ''), states, { timeout: 100_000 });
-  return (await page.getAttribute('body', 'data-state'))!;
-}
-
-async function downloadJson(page: Page): Promise<{ settings: StudySettings; complete: boolean; rounds: RoundRecord[]; machine: { workers: number; threadsPerRound: number; cores: number } }> {
-  const [d] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
-  return JSON.parse(readFileSync((await d.path())!, 'utf8'));
-}
 
 describe.skipIf(!chromium)('the page in Chromium', () => {
   let browser: Browser, server: { url: string; close: () => Promise<void> }, dir: string;
@@ -66,7 +57,7 @@ describe.skipIf(!chromium)('the page in Chromium', () => {
 
   it('runs a 2-round 3-epoch study of models 2 and 4 in Web Workers: chart, table and results equal to Node bit for bit', async () => {
     const page = await open('models=2,4&rounds=2&epochs=3&build=simd&start=1');
-    expect(await waitFor(page, ['done', 'error', 'stopped'])).toBe('done');
+    expect(await waitForState(page, ['done', 'error', 'stopped'])).toBe('done');
     expect(await page.textContent('#status')).toMatch(/Done: 4 of 4 rounds/);
     // the chart is drawn (a Vega canvas) and Table 1 has both models beside the original numbers
     expect(await page.locator('#chart canvas').count()).toBe(1);
@@ -75,7 +66,7 @@ describe.skipIf(!chromium)('the page in Chromium', () => {
     expect(rows[0]).toMatch(/^2 weight sharing2/);
     expect(rows[0]).toContain('85.15 ± 2.41');
     expect(rows[1]).toContain('88.94 ± 0.91');
-    const got = await downloadJson(page);
+    const got = await downloadResults(page);
     expect(got.complete).toBe(true);
     expect(got.machine.workers).toBeGreaterThanOrEqual(1);
     const settings = got.settings;
@@ -111,9 +102,9 @@ describe.skipIf(!chromium)('the page in Chromium', () => {
 
   it('a lone round gets the idle cores as kernel threads (the page is cross-origin isolated): the same numbers as Node on one', async () => {
     const page = await open('models=4&rounds=1&epochs=3&workers=2&build=simd&start=1');
-    expect(await waitFor(page, ['done', 'error', 'stopped'])).toBe('done');
+    expect(await waitForState(page, ['done', 'error', 'stopped'])).toBe('done');
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    const got = await downloadJson(page);
+    const got = await downloadResults(page);
     expect(got.machine.threadsPerRound).toBe(Math.min(2, got.machine.cores));
     expect(numbers(got.rounds)).toEqual(numbers(await nodeRounds(got.settings)));
     expect(errors).toEqual([]);
@@ -129,19 +120,19 @@ describe.skipIf(!chromium)('the page in Chromium', () => {
     await own.close();
     await page.fill('input[name=pairs]', '5000');
     await page.click('#start');
-    expect(await waitFor(page, ['error'])).toBe('error');
+    expect(await waitForState(page, ['error'])).toBe('error');
     expect(await page.textContent('#status')).toBe('pairs: at most 1500 (the test pool holds 3005 digits), got 5000');
     await page.fill('input[name=pairs]', '1000');
     await page.click('#start');
     await page.waitForFunction(() => document.querySelectorAll('#table tbody tr').length === 1, null, { timeout: 60_000 });
     await page.click('#stop');
-    expect(await waitFor(page, ['stopped'])).toBe('stopped');
-    const partial = await downloadJson(page);
+    expect(await waitForState(page, ['stopped'])).toBe('stopped');
+    const partial = await downloadResults(page);
     expect(partial.complete).toBe(false);
     expect(partial.rounds.length).toBeGreaterThanOrEqual(1);
     await page.click('#start');
-    expect(await waitFor(page, ['done', 'error'])).toBe('done');
-    const all = await downloadJson(page);
+    expect(await waitForState(page, ['done', 'error'])).toBe('done');
+    const all = await downloadResults(page);
     expect(all.complete).toBe(true);
     const node = await nodeRounds(all.settings);
     expect(numbers(all.rounds)).toEqual(numbers(node));

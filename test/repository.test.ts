@@ -20,6 +20,13 @@ describe('the repository', () => {
     expect(outside).toEqual([]);
   });
 
+  it('asc writes the same bindings beside all four builds (one adapter instantiates them all: src/kernels.ts)', () => {
+    const read = (b: string, ext: string) => readFileSync(join(root, `build/simdnet.${b}.${ext}`), 'utf8');
+    for (const ext of ['js', 'd.ts']) {
+      for (const b of ['scalar', 'simd-threads', 'scalar-threads']) expect(read(b, ext), `build/simdnet.${b}.${ext}`).toBe(read('simd', ext));
+    }
+  });
+
   it("the core entry point's static imports reach no node: module (it runs in browsers); the node entry adds the rest", () => {
     const seen = new Map<string, string[]>();
     const visit = (file: string) => {

@@ -273,6 +273,16 @@ async function network(m: ModelId): Promise<PairModel> {
   return pm;
 }
 
+/** Round 0's normalisation (its training pixels' mean and std): the networks' inputs are normalised as their training data was. Drawn once per study. */
+let round0: { seed: number; pairs: number; mean: number; std: number } | null = null;
+async function round0Normalisation(s: StudySettings): Promise<{ mean: number; std: number }> {
+  if (round0?.seed !== s.seed || round0.pairs !== s.pairs) {
+    const { mean, std } = drawRound(await loadDigits(), s.seed, s.pairs);
+    round0 = { seed: s.seed, pairs: s.pairs, mean, std };
+  }
+  return round0;
+}
+
 async function predict(): Promise<void> {
   const s = study.settings;
   const [a, b] = pads.map((p) => p.digit());
@@ -280,8 +290,7 @@ async function predict(): Promise<void> {
     verdicts.innerHTML = `<li>${study.weights.size ? 'Draw a digit in both boxes.' : 'Train first: round 0 of a model gives its network.'}</li>`;
     return;
   }
-  // normalised as round 0's training data was
-  const { mean, std } = drawRound(await loadDigits(), s.seed, s.pairs);
+  const { mean, std } = await round0Normalisation(s);
   const norm = (x: Float32Array) => x.map((v) => (v - mean) / std);
   const items: string[] = [];
   for (const m of MODEL_IDS.filter((id) => study.weights.has(id))) {

@@ -9,8 +9,6 @@ import { createRequire } from 'node:module';
 import type { ModelAggregate } from '../study/aggregate.js';
 import { figureSpec, FIGURE1, Panel } from './chart.js';
 
-export { FIGURE1, FIGURE2 } from './chart.js';
-
 let resvg: Promise<typeof import('@resvg/resvg-wasm') & { font: Uint8Array }> | null = null;
 
 /** resvg's wasm and the font, loaded once per process. */

@@ -10,10 +10,9 @@ import type { ModelAggregate } from '../study/aggregate.js';
 import type { RoundFailure } from '../study/runner.js';
 import type { RoundRecord, StudySettings } from '../study/settings.js';
 import type { Session } from '../study/log.js';
-import { renderFigure, FIGURE1, FIGURE2 } from './figure.js';
+import { renderFigure } from './figure.js';
+import { FIGURE1, FIGURE2 } from './chart.js';
 import { ORIGINAL_NOTE, tableCsv, tableMarkdown, tableText } from './table.js';
-
-export { ORIGINAL_TABLE, ORIGINAL_NOTE, tableRows, tableMarkdown, tableText, textTable, tableCsv } from './table.js';
 
 export interface StudyReport {
   settings: StudySettings;
