@@ -44,8 +44,9 @@ export function relu_forward(y: usize, x: usize, n: i32): void {
     for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), f32x4.max(v128.load(x + (<usize>i << 2)), z));
   }
   for (; i < n; i++) {
-    const v = load<f32>(x + (<usize>i << 2));
-    store<f32>(y + (<usize>i << 2), v > 0 ? v : 0);
+    // integer selects: V8 turns an f32 select into a branch, mispredicted on data
+    const o = <usize>i << 2;
+    store<i32>(y + o, select(load<i32>(x + o), 0, load<f32>(x + o) > 0));
   }
 }
 
@@ -61,7 +62,7 @@ export function relu_backward(dx: usize, dy: usize, y: usize, n: i32): void {
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(dx + o, load<f32>(y + o) > 0 ? load<f32>(dy + o) : 0);
+    store<i32>(dx + o, select(load<i32>(dy + o), 0, load<f32>(y + o) > 0));
   }
 }
 
@@ -91,7 +92,7 @@ export function pair_concat_backward(dt0: usize, dt1: usize, dh: usize, B: i32, 
 export function leaky_relu_forward(y: usize, x: usize, n: i32, slope: f32): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2, v = load<f32>(x + o);
-    store<f32>(y + o, v > 0 ? v : v * slope);
+    store<i32>(y + o, select(reinterpret<i32>(v), reinterpret<i32>(v * slope), v > 0));
   }
 }
 
@@ -99,7 +100,7 @@ export function leaky_relu_forward(y: usize, x: usize, n: i32, slope: f32): void
 export function leaky_relu_backward(dx: usize, dy: usize, x: usize, n: i32, slope: f32): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2, g = load<f32>(dy + o);
-    store<f32>(dx + o, load<f32>(x + o) > 0 ? g : g * slope);
+    store<i32>(dx + o, select(reinterpret<i32>(g), reinterpret<i32>(g * slope), load<f32>(x + o) > 0));
   }
 }
 

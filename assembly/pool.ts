@@ -5,7 +5,8 @@
 //
 // When the output width is even, windows come in "units" of two side by side:
 // one 16-byte load covers a unit's top (or bottom) row. The SIMD path takes two
-// units (four windows) per step, crossing row boundaries freely.
+// units (four windows) per step, crossing row boundaries freely. Odd widths go
+// row by row, four windows to a vector and the rest one at a time.
 //
 // Below them, the general layers: max and average pooling over k×k windows with
 // stride s, and global average pooling.
@@ -17,11 +18,26 @@ import { sum8 } from "./reduce";
  */
 export function relu_maxpool2x2_forward(y: usize, idx: usize, x: usize, R: i32, H: i32, W: i32): void {
   const OW = W >> 1, windows = R * (H >> 1) * OW;
-  if (!ASC_FEATURE_SIMD || (OW & 1) != 0) {
-    for (let w = 0; w < windows; w++) forward_window(y, idx, x, w, OW, W);
+  if (!ASC_FEATURE_SIMD) {
+    forward_windows(y, idx, x, 0, windows, OW, W);
     return;
   }
-  const half = OW >> 1, rowBytes = <usize>W << 2, pairBytes = rowBytes << 1;
+  const rowBytes = <usize>W << 2, pairBytes = rowBytes << 1;
+  if ((OW & 1) != 0) {
+    // odd widths: each row pair on its own, four windows to a vector, the rest one by one
+    const rows = R * (H >> 1);
+    for (let r = 0; r < rows; r++) {
+      const s = x + <usize>r * pairBytes, w0 = r * OW;
+      let o = 0;
+      for (; o + 4 <= OW; o += 4) {
+        const p = s + (<usize>o << 3);
+        forward4(y + (<usize>(w0 + o) << 2), idx + (<usize>(w0 + o) << 2), v128.load(p), v128.load(p, 16), v128.load(p + rowBytes), v128.load(p + rowBytes, 16));
+      }
+      forward_windows(y, idx, x, w0 + o, w0 + OW, OW, W);
+    }
+    return;
+  }
+  const half = OW >> 1;
   const units = windows >> 1;
   let src = x, q = 0;
   let u = 0;
@@ -30,47 +46,72 @@ export function relu_maxpool2x2_forward(y: usize, idx: usize, x: usize, R: i32, 
     q++; const wrap0 = q == half; q = select(0, q, wrap0); src += select(pairBytes, 0, wrap0);
     const s1 = src + (<usize>q << 4);
     q++; const wrap1 = q == half; q = select(0, q, wrap1); src += select(pairBytes, 0, wrap1);
-    const a0 = v128.load(s0), a1 = v128.load(s1);
-    const b0 = v128.load(s0 + rowBytes), b1 = v128.load(s1 + rowBytes);
-    const tl = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
-    const tr = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
-    const bl = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
-    const br = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
-    let m = tl, k = i32x4.splat(0);
-    let g = f32x4.gt(tr, m); m = v128.bitselect(tr, m, g); k = v128.bitselect(i32x4.splat(1), k, g);
-    g = f32x4.gt(bl, m); m = v128.bitselect(bl, m, g); k = v128.bitselect(i32x4.splat(2), k, g);
-    g = f32x4.gt(br, m); m = v128.bitselect(br, m, g); k = v128.bitselect(i32x4.splat(3), k, g);
     const o = <usize>u << 3;
-    v128.store(y + o, f32x4.max(m, f32x4.splat(0)));
-    v128.store(idx + o, k);
+    forward4(y + o, idx + o, v128.load(s0), v128.load(s1), v128.load(s0 + rowBytes), v128.load(s1 + rowBytes));
   }
-  for (let w = u << 1; w < windows; w++) forward_window(y, idx, x, w, OW, W);
+  forward_windows(y, idx, x, u << 1, windows, OW, W);
 }
 
+/** Four windows whose top rows are a0 (windows 0, 1) and a1 (2, 3), bottom rows b0 and b1. */
 // @ts-ignore: decorator
 @inline
-function forward_window(y: usize, idx: usize, x: usize, w: i32, OW: i32, W: i32): void {
-  const r = w / OW, o = w - r * OW;
-  const s0 = x + (<usize>(2 * r * W + 2 * o) << 2), s1 = s0 + (<usize>W << 2);
-  let m = load<f32>(s0), k = 0;
-  const tr = load<f32>(s0, 4), bl = load<f32>(s1), br = load<f32>(s1, 4);
-  k = select(1, k, tr > m); m = select(tr, m, tr > m);
-  k = select(2, k, bl > m); m = select(bl, m, bl > m);
-  k = select(3, k, br > m); m = select(br, m, br > m);
-  store<f32>(y + (<usize>w << 2), select<f32>(m, 0, m > 0));
-  store<i32>(idx + (<usize>w << 2), k);
+function forward4(y: usize, idx: usize, a0: v128, a1: v128, b0: v128, b1: v128): void {
+  const tl = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+  const tr = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+  const bl = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+  const br = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+  let m = tl, k = i32x4.splat(0);
+  let g = f32x4.gt(tr, m); m = v128.bitselect(tr, m, g); k = v128.bitselect(i32x4.splat(1), k, g);
+  g = f32x4.gt(bl, m); m = v128.bitselect(bl, m, g); k = v128.bitselect(i32x4.splat(2), k, g);
+  g = f32x4.gt(br, m); m = v128.bitselect(br, m, g); k = v128.bitselect(i32x4.splat(3), k, g);
+  v128.store(y, f32x4.max(m, f32x4.splat(0)));
+  v128.store(idx, k);
+}
+
+// Windows from..to one by one, walking rows rather than dividing each window's number.
+function forward_windows(y: usize, idx: usize, x: usize, from: i32, to: i32, OW: i32, W: i32): void {
+  if (from >= to) return;
+  const rowBytes = <usize>W << 2;
+  let r = from / OW, o = from - r * OW;
+  let s0 = x + (<usize>(2 * r * W + 2 * o) << 2);
+  for (let w = from; w < to; w++) {
+    const s1 = s0 + rowBytes;
+    // Integer selects: V8 turns an f32 select into a branch, mispredicted on data.
+    let m = load<f32>(s0), mb = load<i32>(s0), k = 0;
+    const tr = load<f32>(s0, 4), bl = load<f32>(s1), br = load<f32>(s1, 4);
+    let g = tr > m; k = select(1, k, g); mb = select(load<i32>(s0, 4), mb, g); m = reinterpret<f32>(mb);
+    g = bl > m; k = select(2, k, g); mb = select(load<i32>(s1), mb, g); m = reinterpret<f32>(mb);
+    g = br > m; k = select(3, k, g); mb = select(load<i32>(s1, 4), mb, g); m = reinterpret<f32>(mb);
+    store<i32>(y + (<usize>w << 2), select(mb, 0, m > 0));
+    store<i32>(idx + (<usize>w << 2), k);
+    o++; s0 += 8;
+    const wrap = o == OW; o = select(0, o, wrap); s0 += select(rowBytes, 0, wrap);
+  }
 }
 
 /** dx: [R, H, W] overwritten; dy, y, idx: [R, H/2, W/2] from the forward pass. */
 export function relu_maxpool2x2_backward(dx: usize, dy: usize, y: usize, idx: usize, R: i32, H: i32, W: i32): void {
   const OW = W >> 1, windows = R * (H >> 1) * OW;
-  if (!ASC_FEATURE_SIMD || (OW & 1) != 0) {
-    for (let w = 0; w < windows; w++) backward_window(dx, dy, y, idx, w, OW, W);
+  if (!ASC_FEATURE_SIMD) {
+    backward_windows(dx, dy, y, idx, 0, windows, OW, W);
     return;
   }
-  const half = OW >> 1, rowBytes = <usize>W << 2, pairBytes = rowBytes << 1;
+  const rowBytes = <usize>W << 2, pairBytes = rowBytes << 1;
+  if ((OW & 1) != 0) {
+    const rows = R * (H >> 1);
+    for (let r = 0; r < rows; r++) {
+      const d = dx + <usize>r * pairBytes, w0 = r * OW;
+      let o = 0;
+      for (; o + 4 <= OW; o += 4) {
+        const p = d + (<usize>o << 3), s = <usize>(w0 + o) << 2;
+        backward4(p, p + 16, rowBytes, dy + s, y + s, idx + s);
+      }
+      backward_windows(dx, dy, y, idx, w0 + o, w0 + OW, OW, W);
+    }
+    return;
+  }
+  const half = OW >> 1;
   const units = windows >> 1;
-  const zero = f32x4.splat(0);
   let dst = dx, q = 0;
   let u = 0;
   for (; u + 2 <= units; u += 2) {
@@ -79,32 +120,44 @@ export function relu_maxpool2x2_backward(dx: usize, dy: usize, y: usize, idx: us
     const d1 = dst + (<usize>q << 4);
     q++; const wrap1 = q == half; q = select(0, q, wrap1); dst += select(pairBytes, 0, wrap1);
     const o = <usize>u << 3;
-    const g = v128.and(v128.load(dy + o), f32x4.gt(v128.load(y + o), zero));
-    const k = v128.load(idx + o);
-    const tl = v128.and(g, i32x4.eq(k, i32x4.splat(0)));
-    const tr = v128.and(g, i32x4.eq(k, i32x4.splat(1)));
-    const bl = v128.and(g, i32x4.eq(k, i32x4.splat(2)));
-    const br = v128.and(g, i32x4.eq(k, i32x4.splat(3)));
-    v128.store(d0, v128.shuffle<f32>(tl, tr, 0, 4, 1, 5));
-    v128.store(d1, v128.shuffle<f32>(tl, tr, 2, 6, 3, 7));
-    v128.store(d0 + rowBytes, v128.shuffle<f32>(bl, br, 0, 4, 1, 5));
-    v128.store(d1 + rowBytes, v128.shuffle<f32>(bl, br, 2, 6, 3, 7));
+    backward4(d0, d1, rowBytes, dy + o, y + o, idx + o);
   }
-  for (let w = u << 1; w < windows; w++) backward_window(dx, dy, y, idx, w, OW, W);
+  backward_windows(dx, dy, y, idx, u << 1, windows, OW, W);
 }
 
+/** Four windows' gradients: windows 0, 1 to d0 (top row) and d0 + rowBytes (bottom), 2, 3 to d1. */
 // @ts-ignore: decorator
 @inline
-function backward_window(dx: usize, dy: usize, y: usize, idx: usize, w: i32, OW: i32, W: i32): void {
-  const r = w / OW, o = w - r * OW;
-  const d0 = dx + (<usize>(2 * r * W + 2 * o) << 2), d1 = d0 + (<usize>W << 2);
-  const so = <usize>w << 2;
-  const g = select<f32>(load<f32>(dy + so), 0, load<f32>(y + so) > 0);
-  const k = load<i32>(idx + so);
-  store<f32>(d0, select<f32>(g, 0, k == 0));
-  store<f32>(d0, select<f32>(g, 0, k == 1), 4);
-  store<f32>(d1, select<f32>(g, 0, k == 2));
-  store<f32>(d1, select<f32>(g, 0, k == 3), 4);
+function backward4(d0: usize, d1: usize, rowBytes: usize, dy: usize, y: usize, idx: usize): void {
+  const g = v128.and(v128.load(dy), f32x4.gt(v128.load(y), f32x4.splat(0)));
+  const k = v128.load(idx);
+  const tl = v128.and(g, i32x4.eq(k, i32x4.splat(0)));
+  const tr = v128.and(g, i32x4.eq(k, i32x4.splat(1)));
+  const bl = v128.and(g, i32x4.eq(k, i32x4.splat(2)));
+  const br = v128.and(g, i32x4.eq(k, i32x4.splat(3)));
+  v128.store(d0, v128.shuffle<f32>(tl, tr, 0, 4, 1, 5));
+  v128.store(d1, v128.shuffle<f32>(tl, tr, 2, 6, 3, 7));
+  v128.store(d0 + rowBytes, v128.shuffle<f32>(bl, br, 0, 4, 1, 5));
+  v128.store(d1 + rowBytes, v128.shuffle<f32>(bl, br, 2, 6, 3, 7));
+}
+
+function backward_windows(dx: usize, dy: usize, y: usize, idx: usize, from: i32, to: i32, OW: i32, W: i32): void {
+  if (from >= to) return;
+  const rowBytes = <usize>W << 2;
+  let r = from / OW, o = from - r * OW;
+  let d0 = dx + (<usize>(2 * r * W + 2 * o) << 2);
+  for (let w = from; w < to; w++) {
+    const d1 = d0 + rowBytes;
+    const so = <usize>w << 2;
+    const g = select(load<i32>(dy + so), 0, load<f32>(y + so) > 0); // the gradient's bits
+    const k = load<i32>(idx + so);
+    store<i32>(d0, select(g, 0, k == 0));
+    store<i32>(d0, select(g, 0, k == 1), 4);
+    store<i32>(d1, select(g, 0, k == 2));
+    store<i32>(d1, select(g, 0, k == 3), 4);
+    o++; d0 += 8;
+    const wrap = o == OW; o = select(0, o, wrap); d0 += select(rowBytes, 0, wrap);
+  }
 }
 
 // ---- general pooling: k×k windows with stride s, no padding ----
