@@ -5,44 +5,68 @@
 //   CONV_IM2COL:   columns [Cin·KH·KW × N·OH·OW], one matrix multiply by the
 //                  weight [Cout × Cin·KH·KW], the product channel-major, then NCHW
 //                  with the bias. Any kernel, stride and padding.
-//   CONV_WINOGRAD: F(4×4, 3×3) (winograd.ts) for 3×3, stride 1, output sides
-//                  multiples of 4; a padded layer first copies its input into a
-//                  zero-bordered buffer (and crops the input gradient back).
+//   CONV_WINOGRAD: F(4×4, 3×3) or F(2×2, 5×5) (winograd.ts) for 3×3 or 5×5,
+//                  stride 1, output sides multiples of the tile (4 or 2); a
+//                  padded layer first copies its input into a zero-bordered
+//                  buffer (and crops the input gradient back).
+//   CONV_DIRECT:   (direct.ts) stride 1, any kernel: output rows summed straight
+//                  from a zero-bordered copy of the input, no column matrix; for
+//                  few input channels and filters (a first layer).
 // Padding is given as the top and left zeros and the output size: 'same' pads
 // the odd zero at the bottom and right, as TensorFlow and PyTorch do.
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 import { channel_sum } from "./reduce";
 import { winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
 import { channel_to_nchw_images, copy_run, add_run, fill_run } from "./conv";
+import { direct_weights, direct_weights_floats, direct_conv, direct_weight_grad } from "./direct";
 import { barrier, part_from, part_to } from "./threads";
 
 export const CONV_IM2COL: i32 = 0;
 export const CONV_WINOGRAD: i32 = 1;
+export const CONV_DIRECT: i32 = 2;
 
 /** Whether `algo` computes a convolution of this shape. */
 export function conv2d_supports(algo: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32): bool {
   if (algo == CONV_IM2COL) return true;
-  if (algo == CONV_WINOGRAD) return KH == 3 && KW == 3 && stride == 1 && OH > 0 && OW > 0 && OH % 4 == 0 && OW % 4 == 0;
+  if (algo == CONV_DIRECT) return stride == 1 && OH > 0 && OW > 0;
+  if (algo == CONV_WINOGRAD) {
+    const m = KH == 3 ? 4 : 2; // the output tile
+    return (KH == 3 || KH == 5) && KW == KH && stride == 1 && OH > 0 && OW > 0 && OH % m == 0 && OW % m == 0;
+  }
   return false;
 }
 
-/** The default: Winograd where it applies and the channel products dominate its transforms (Cin ≥ 8), else im2col. */
-export function conv2d_algorithm(Cin: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32): i32 {
-  return Cin >= 8 && conv2d_supports(CONV_WINOGRAD, KH, KW, stride, OH, OW) ? CONV_WINOGRAD : CONV_IM2COL;
+/**
+ * The default, as measured (`npm run bench -- kernels`): Winograd where it
+ * applies and the channel products dominate its transforms (Cin ≥ 8 for 3×3;
+ * Cin ≥ 4 for 5×5, which saves 100/36 of the products rather than 144/36 but
+ * has lighter output transforms); direct for few filters (Cout < 16: each
+ * column of an im2col matrix would serve few products) over output rows of
+ * whole vectors, at least four (OW ≥ 16, a multiple of 4); else im2col.
+ */
+export function conv2d_algorithm(Cin: i32, Cout: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32): i32 {
+  if (Cin >= (KH == 5 ? 4 : 8) && conv2d_supports(CONV_WINOGRAD, KH, KW, stride, OH, OW)) return CONV_WINOGRAD;
+  if (Cout < 16 && OW >= 16 && OW % 4 == 0 && conv2d_supports(CONV_DIRECT, KH, KW, stride, OH, OW)) return CONV_DIRECT;
+  return CONV_IM2COL;
 }
 
-/** Winograd reads a (OH+2)×(OW+2) input: a padded or cropped layer needs a copy. */
+/** Winograd reads a (OH+K−1)×(OW+K−1) input: a padded or cropped layer needs a copy. */
 // @ts-ignore: decorator
 @inline
-function needs_copy(H: i32, W: i32, padT: i32, padL: i32, OH: i32, OW: i32): bool {
-  return padT != 0 || padL != 0 || OH + 2 != H || OW + 2 != W;
+function needs_copy(H: i32, W: i32, padT: i32, padL: i32, OH: i32, OW: i32, KH: i32, KW: i32): bool {
+  return padT != 0 || padL != 0 || OH + KH - 1 != H || OW + KW - 1 != W;
 }
 
 /** Floats of workspace `algo` needs (kept from forward to backward). */
 export function conv2d_workspace(algo: i32, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, padT: i32, padL: i32, OH: i32, OW: i32): i32 {
   if (algo == CONV_WINOGRAD) {
-    const HP = OH + 2, WP = OW + 2;
-    return winograd_workspace(N, Cin, HP, WP, Cout) + (needs_copy(H, W, padT, padL, OH, OW) ? N * Cin * HP * WP : 0);
+    const HP = OH + KH - 1, WP = OW + KW - 1;
+    return winograd_workspace(N, Cin, HP, WP, Cout, KH) + (needs_copy(H, W, padT, padL, OH, OW, KH, KW) ? N * Cin * HP * WP : 0);
+  }
+  if (algo == CONV_DIRECT) {
+    // the padded input (kept for backward), the filters prepared, the padded output gradient, the flipped filters, the weight gradient's partial sums
+    const weights = direct_weights_floats(Cout, Cin, KH, KW);
+    return N * Cin * (OH + KH - 1) * (OW + KW - 1) + 3 * weights + N * Cout * (H + KH - 1) * (W + KW - 1);
   }
   return Cin * KH * KW * N * OH * OW;
 }
@@ -61,13 +85,22 @@ export function conv2d_forward(
   // a thread's share: images n0 … n1 − 1 (their padding, columns, products and outputs)
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
   if (algo == CONV_WINOGRAD) {
-    const HP = OH + 2, WP = OW + 2;
+    const HP = OH + KH - 1, WP = OW + KW - 1;
     let xp = x;
-    if (needs_copy(H, W, padT, padL, OH, OW)) {
-      xp = ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout) << 2);
+    if (needs_copy(H, W, padT, padL, OH, OW, KH, KW)) {
+      xp = ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout, KH) << 2);
       pad_copy(xp + (<usize>(n0 * Cin * HP * WP) << 2), x + (<usize>(n0 * Cin * H * W) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
     }
-    winograd_product(y, ws, xp, w, bias, N, Cin, HP, WP, Cout, true, part, parts); // its tiles are the same images
+    winograd_product(y, ws, xp, w, bias, N, Cin, HP, WP, Cout, KH, true, part, parts); // its tiles are the same images
+    return;
+  }
+  if (algo == CONV_DIRECT) {
+    // always a copy: the backward pass has no x, only the workspace
+    const HP = OH + KH - 1, WP = OW + KW - 1, F = Cout * Cin, wv = ws + (<usize>(N * Cin * HP * WP) << 2);
+    direct_weights(wv, w, Cout, Cin, KH, KW, false, part_from(F, 1, part, parts), part_to(F, 1, part, parts));
+    pad_copy(ws + (<usize>(n0 * Cin * HP * WP) << 2), x + (<usize>(n0 * Cin * H * W) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
+    barrier(parts); // every filter prepared
+    direct_conv(y, ws, wv, bias, n0, n1, Cin, HP, WP, Cout, KH, KW, OH, OW);
     return;
   }
   const K = Cin * KH * KW, P = OH * OW, NP = N * P, off = <usize>(n0 * P) << 2;
@@ -96,14 +129,27 @@ export function conv2d_backward(
     }
   }
   if (algo == CONV_WINOGRAD) {
-    const HP = OH + 2, WP = OW + 2;
-    if (!needs_copy(H, W, padT, padL, OH, OW)) {
-      winograd_product_backward(dx, dw, dy, ws, N, Cin, HP, WP, Cout, true, part, parts);
+    const HP = OH + KH - 1, WP = OW + KW - 1;
+    if (!needs_copy(H, W, padT, padL, OH, OW, KH, KW)) {
+      winograd_product_backward(dx, dw, dy, ws, N, Cin, HP, WP, Cout, KH, true, part, parts);
       return;
     }
-    const dxp = dx ? ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout) << 2) : 0;
-    winograd_product_backward(dxp, dw, dy, ws, N, Cin, HP, WP, Cout, true, part, parts); // dxp of images n0 … n1 − 1 by this thread
+    const dxp = dx ? ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout, KH) << 2) : 0;
+    winograd_product_backward(dxp, dw, dy, ws, N, Cin, HP, WP, Cout, KH, true, part, parts); // dxp of images n0 … n1 − 1 by this thread
     if (dx) crop(dx + (<usize>(n0 * Cin * H * W) << 2), dxp + (<usize>(n0 * Cin * HP * WP) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
+    return;
+  }
+  if (algo == CONV_DIRECT) {
+    const HP = OH + KH - 1, WP = OW + KW - 1, HQ = H + KH - 1, WQ = W + KW - 1, F = Cout * Cin;
+    const weights = <usize>direct_weights_floats(Cout, Cin, KH, KW) << 2;
+    const dyq = ws + (<usize>(N * Cin * HP * WP) << 2) + weights, wflip = dyq + (<usize>(N * Cout * HQ * WQ) << 2), sums = wflip + weights;
+    direct_weight_grad(dw, sums, dy, ws, N, Cin, HP, WP, Cout, KH, KW, OH, OW, part_from(Cout, 1, part, parts), part_to(Cout, 1, part, parts));
+    if (dx == 0) return;
+    // dx: the output gradient, bordered by K − 1 − pad, convolved with the flipped filters
+    direct_weights(wflip, w, Cout, Cin, KH, KW, true, part_from(F, 1, part, parts), part_to(F, 1, part, parts));
+    pad_copy(dyq + (<usize>(n0 * Cout * HQ * WQ) << 2), dy + (<usize>(n0 * Cout * P) << 2), (n1 - n0) * Cout, OH, OW, HQ, WQ, KH - 1 - padT, KW - 1 - padL);
+    barrier(parts); // every flipped filter
+    direct_conv(dx, dyq, wflip, 0, n0, n1, Cout, HQ, WQ, Cin, KH, KW, H, W);
     return;
   }
   for (let n = n0; n < n1; n++) {

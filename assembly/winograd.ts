@@ -1,11 +1,16 @@
-// 3×3 convolution (stride 1, no padding) by Winograd's minimal filtering
-// F(4×4, 3×3) (Lavin & Gray, 2016). Each 4×4 output tile is
+// 3×3 and 5×5 convolutions (stride 1, no padding) by Winograd's minimal
+// filtering (Lavin & Gray, 2016): F(4×4, 3×3) and F(2×2, 5×5). Each m×m output
+// tile (m = 4 for r = 3, m = 2 for r = 5) is
 //   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
-// for its 6×6 input tile d and filter g, so over Cin channels a tile costs 36
-// products per (Cout, Cin) pair instead of 144: the work is 36 matrix
-// multiplies M[ξ] = U[ξ]·V[ξ] of [Cout×Cin]·[Cin×T] over the T tiles, one per
-// point ξ of the 6×6 transformed domain. The backward pass is the transpose of
-// that linear map (dU = dM·Vᵀ, dV = Uᵀ·dM), so it saves as much.
+// for its 6×6 input tile d and r×r filter g, so over Cin channels a tile costs
+// 36 products per (Cout, Cin) pair instead of 144 (3×3) or 100 (5×5): the work
+// is 36 matrix multiplies M[ξ] = U[ξ]·V[ξ] of [Cout×Cin]·[Cin×T] over the T
+// tiles, one per point ξ of the 6×6 transformed domain. The backward pass is
+// the transpose of that linear map (dU = dM·Vᵀ, dV = Uᵀ·dM), so it saves as much.
+//
+// Both use the points 0, ±1, ±2, ∞: Bᵀ (the inverse Vandermonde's transpose)
+// depends only on them, so the input transforms are shared; G and Aᵀ are the
+// Vandermonde rows of degree r − 1 and m − 1, G's rows scaled to match Bᵀ.
 //
 // Layouts: U [36][Cout][Cin], V and dV [36][Cin][T], M and dM [36][Cout][T],
 // each of the 36 planes padded; the output (and its gradient) is NCHW for a
@@ -23,10 +28,39 @@ export function winograd_applies(Cin: i32, H: i32, W: i32): bool {
   return Cin >= 8 && (H - 2) % 4 == 0 && (W - 2) % 4 == 0 && H > 2 && W > 2;
 }
 
-/** Floats of workspace: V, U, M (dM in backward) and dU. */
-export function winograd_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32): i32 {
-  const T = N * ((H - 2) >> 2) * ((W - 2) >> 2);
-  return 36 * (Cin * T + 2 * Cout * Cin + Cout * T + 4 * 16) + 2 * T; // planes padded by 16 floats; two tile tables
+/** Output tile side m for an r×r filter (r = 3 or 5): the 6×6 input tile holds m + r − 1. */
+// @ts-ignore: decorator
+@inline
+function tile_side(r: i32): i32 {
+  return 7 - r;
+}
+
+/** Tiles of one image: the output (H − r + 1)×(W − r + 1) in m×m blocks. */
+// @ts-ignore: decorator
+@inline
+function image_tiles(H: i32, W: i32, r: i32): i32 {
+  const m = tile_side(r);
+  return ((H - r + 1) / m) * ((W - r + 1) / m);
+}
+
+/** Floats of workspace: V, U, M (dM in backward) and dU (and dUᵀ when it is the cheaper product), for an r×r filter. */
+export function winograd_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32): i32 {
+  const T = N * image_tiles(H, W, r);
+  const dUt = weight_grad_transposed(Cin, Cout) ? 36 * (Cout * Cin + 16) : 0;
+  return 36 * (Cin * T + 2 * Cout * Cin + Cout * T + 4 * 16) + 2 * T + dUt; // planes padded by 16 floats; two tile tables
+}
+
+/**
+ * The weight products dU[ξ] = dM[ξ]·V[ξ]ᵀ run 16 columns to a panel: with few
+ * input channels (Cin columns) most of each panel is padding, so compute
+ * dU[ξ]ᵀ = V[ξ]·dM[ξ]ᵀ (Cout columns) instead and transpose it, when its padded
+ * size is smaller.
+ */
+// @ts-ignore: decorator
+@inline
+function weight_grad_transposed(Cin: i32, Cout: i32): bool {
+  const rows = (m: i32): i32 => (m + 1) & ~1, cols = (n: i32): i32 => (n + 15) & ~15;
+  return rows(Cin) * cols(Cout) < rows(Cout) * cols(Cin);
 }
 
 /**
@@ -43,16 +77,16 @@ function plane(floats: i32): usize {
 
 /**
  * The T tiles of a call, as byte offsets: tin[t] of the tile's 6×6 input window
- * from its channel's plane in [N, C, H, W]; tout[t] of its 4×4 output block from
+ * from its channel's plane in [N, C, H, W]; tout[t] of its m×m output block from
  * its channel's start, images `outImage` floats apart (OH·OW in a channel-major
  * [C, N·OH·OW], C·OH·OW in NCHW). Tables spare the transforms a division per tile.
  */
-export function tile_tables(tin: usize, tout: usize, n0: i32, n1: i32, C: i32, H: i32, W: i32, outImage: i32): void {
-  const OH = H - 2, OW = W - 2;
-  let t: usize = <usize>(n0 * (OH >> 2) * (OW >> 2));
+export function tile_tables(tin: usize, tout: usize, n0: i32, n1: i32, C: i32, H: i32, W: i32, outImage: i32, r: i32): void {
+  const OH = H - r + 1, OW = W - r + 1, m = tile_side(r);
+  let t: usize = <usize>(n0 * image_tiles(H, W, r));
   for (let n = n0; n < n1; n++) {
-    for (let th = 0; th < OH; th += 4) {
-      for (let tw = 0; tw < OW; tw += 4) {
+    for (let th = 0; th < OH; th += m) {
+      for (let tw = 0; tw < OW; tw += m) {
         store<u32>(tin + (t << 2), ((n * C * H + th) * W + tw) << 2);
         store<u32>(tout + (t << 2), (n * outImage + th * OW + tw) << 2);
         t++;
@@ -62,46 +96,55 @@ export function tile_tables(tin: usize, tout: usize, n0: i32, n1: i32, C: i32, H
 }
 
 /**
- * y: the convolution of x: [N, Cin, H, W] with w: [Cout, Cin, 3, 3], plus bias: [Cout]
+ * y: the convolution of x: [N, Cin, H, W] with w: [Cout, Cin, r, r] (r = 3 or 5), plus bias: [Cout]
  * unless bias is 0; NCHW [N, Cout, OH, OW] if nchw, else channel-major [Cout, N·OH·OW].
  * ws: workspace (V and U kept for backward). Split over `parts` threads: each
  * transforms its share of the filters, then (once U is whole) its images' tiles
  * end to end; the products are column blocks of the same sums.
  */
-export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, nchw: bool, part: i32, parts: i32): void {
-  const tiles = ((H - 2) >> 2) * ((W - 2) >> 2), T = N * tiles, P = (H - 2) * (W - 2);
+export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32, nchw: bool, part: i32, parts: i32): void {
+  const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW;
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, M = U + 36 * us, tin = M + 36 * ms + 36 * us, tout = tin + (<usize>T << 2);
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
-  tile_tables(tin, tout, n0, n1, Cin, H, W, nchw ? Cout * P : P);
-  filter_transform(U, w, Cout, Cin, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
+  tile_tables(tin, tout, n0, n1, Cin, H, W, nchw ? Cout * P : P, r);
+  filter_transform(U, w, Cout, Cin, r, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
   barrier(parts);
   input_transform(V, x, tin, T, t0, t1, Cin, H, W);
   const off = <usize>t0 << 2;
   if (t1 > t0) for (let xi: usize = 0; xi < 36; xi++) gemm(M + xi * ms + off, U + xi * us, V + xi * vs + off, Cout, t1 - t0, Cin, Cin, T, T, 0);
-  output_transform(y, M, bias, tout, T, t0, t1, Cout, nchw ? P : N * P, W - 2);
+  output_transform(y, M, bias, tout, T, t0, t1, Cout, nchw ? P : N * P, OW, r);
 }
 
 /**
- * dw: [Cout, Cin, 3, 3] += ; dx: [N, Cin, H, W] overwritten (skipped when 0);
+ * dw: [Cout, Cin, r, r] += ; dx: [N, Cin, H, W] overwritten (skipped when 0);
  * dy: the product's gradient, laid out as winograd_product's y; ws: from
  * winograd_product with the same sizes and layout (V, U and the tile tables;
  * V is overwritten by dV when dx != 0). Split over `parts` threads: output
  * gradients by images; the weight products (sums over every tile) by whole
  * points ξ; the filter gradients by filters; dV and dx by images again.
  */
-export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, nchw: bool, part: i32, parts: i32): void {
-  const tiles = ((H - 2) >> 2) * ((W - 2) >> 2), T = N * tiles, P = (H - 2) * (W - 2);
+export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32, nchw: bool, part: i32, parts: i32): void {
+  const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW;
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2);
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
-  output_grad_transform(dM, dy, tout, T, t0, t1, Cout, nchw ? P : N * P, W - 2);
+  output_grad_transform(dM, dy, tout, T, t0, t1, Cout, nchw ? P : N * P, OW, r);
   barrier(parts);
+  const transposed = weight_grad_transposed(Cin, Cout), dUt = tout + (<usize>T << 2);
   for (let xi = <usize>part_from(36, 1, part, parts); xi < <usize>part_to(36, 1, part, parts); xi++) {
-    gemm(dU + xi * us, dM + xi * ms, V + xi * vs, Cout, Cin, T, T, T, Cin, GEMM_TRANS_B);
+    if (!transposed) {
+      gemm(dU + xi * us, dM + xi * ms, V + xi * vs, Cout, Cin, T, T, T, Cin, GEMM_TRANS_B);
+      continue;
+    }
+    const t = dUt + xi * us, d = dU + xi * us;
+    gemm(t, V + xi * vs, dM + xi * ms, Cin, Cout, T, T, T, Cout, GEMM_TRANS_B);
+    for (let k = 0; k < Cout; k++) {
+      for (let c = 0; c < Cin; c++) store<f32>(d + (<usize>(k * Cin + c) << 2), load<f32>(t + (<usize>(c * Cout + k) << 2)));
+    }
   }
   barrier(parts); // dU whole, and V read by every thread's products: from here V may become dV
-  filter_grad_transform(dw, dU, Cout, Cin, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
+  filter_grad_transform(dw, dU, Cout, Cin, r, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
   if (dx == 0) return;
   const off = <usize>t0 << 2;
   if (t1 > t0) for (let xi: usize = 0; xi < 36; xi++) gemm(V + xi * vs + off, U + xi * us, dM + xi * ms + off, Cin, t1 - t0, Cout, Cin, T, T, GEMM_TRANS_A);
@@ -110,40 +153,40 @@ export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: u
 
 // ---- the transforms of filters, input tiles and output tiles, each with its transpose ----
 
-/** U[ξ][k][c] = (G g Gᵀ)[ξ] for the filters g = w[k, c] numbered f0 … f1 − 1 (k·Cin + c). */
-export function filter_transform(U: usize, w: usize, Cout: i32, Cin: i32, f0: i32, f1: i32): void {
-  const us = plane(Cout * Cin), F = f1;
+/** U[ξ][k][c] = (G g Gᵀ)[ξ] for the r×r filters g = w[k, c] numbered f0 … f1 − 1 (k·Cin + c). */
+export function filter_transform(U: usize, w: usize, Cout: i32, Cin: i32, r: i32, f0: i32, f1: i32): void {
+  const us = plane(Cout * Cin), F = f1, rr = r * r, fb = rr << 2;
   let f = f0;
   if (ASC_FEATURE_SIMD) {
     for (; f + 4 <= F; f += 4) {
-      const g = w + (<usize>(f * 9) << 2); // four filters' 36 floats: lane l takes filter f + l
-      for (let p = 0; p < 9; p++) {
+      const g = w + (<usize>(f * rr) << 2); // four filters' floats: lane l takes filter f + l
+      for (let p = 0; p < rr; p++) {
         const o = g + (<usize>p << 2);
         let v = f32x4.splat(load<f32>(o));
-        v = f32x4.replace_lane(v, 1, load<f32>(o, 36));
-        v = f32x4.replace_lane(v, 2, load<f32>(o, 72));
-        v = f32x4.replace_lane(v, 3, load<f32>(o, 108));
+        v = f32x4.replace_lane(v, 1, load<f32>(o + fb));
+        v = f32x4.replace_lane(v, 2, load<f32>(o + 2 * fb));
+        v = f32x4.replace_lane(v, 3, load<f32>(o + 3 * fb));
         v128.store(tmpA + (<usize>p << 4), v);
       }
-      filter_tile<v128>(U + (<usize>f << 2), us, tmpA, 16, 48);
+      filter_tile<v128>(U + (<usize>f << 2), us, tmpA, 16, <usize>(r * 16), r);
     }
   }
-  for (; f < F; f++) filter_tile<f32>(U + (<usize>f << 2), us, w + (<usize>(f * 9) << 2), 4, 12);
+  for (; f < F; f++) filter_tile<f32>(U + (<usize>f << 2), us, w + (<usize>(f * rr) << 2), 4, <usize>(r * 4), r);
 }
 
-/** dw[k, c] += Gᵀ dU[·][k][c] G for the filters f0 … f1 − 1. */
-export function filter_grad_transform(dw: usize, dU: usize, Cout: i32, Cin: i32, f0: i32, f1: i32): void {
-  const us = plane(Cout * Cin), F = f1;
+/** dw[k, c] += Gᵀ dU[·][k][c] G for the r×r filters f0 … f1 − 1. */
+export function filter_grad_transform(dw: usize, dU: usize, Cout: i32, Cin: i32, r: i32, f0: i32, f1: i32): void {
+  const us = plane(Cout * Cin), F = f1, rr = r * r;
   let f = f0;
   if (ASC_FEATURE_SIMD) {
     for (; f + 4 <= F; f += 4) {
-      filter_grad_tile<v128>(tmpC, 16, 48, dU + (<usize>f << 2), us);
-      for (let l = 0; l < 4; l++) add_block(dw + (<usize>((f + l) * 9) << 2), 3, 3, 3, tmpC + (<usize>l << 2), 16);
+      filter_grad_tile<v128>(tmpC, 16, <usize>(r * 16), dU + (<usize>f << 2), us, r);
+      for (let l = 0; l < 4; l++) add_block(dw + (<usize>((f + l) * rr) << 2), r, r, r, tmpC + (<usize>l << 2), 16);
     }
   }
   for (; f < F; f++) {
-    filter_grad_tile<f32>(tmpC, 4, 12, dU + (<usize>f << 2), us);
-    add_block(dw + (<usize>(f * 9) << 2), 3, 3, 3, tmpC, 4);
+    filter_grad_tile<f32>(tmpC, 4, <usize>(r * 4), dU + (<usize>f << 2), us, r);
+    add_block(dw + (<usize>(f * rr) << 2), r, r, r, tmpC, 4);
   }
 }
 
@@ -236,7 +279,11 @@ export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, t
  * y tiles = Aᵀ M[·][k][t] A (columns first, then rows) + bias[k] (unless bias is 0);
  * channel k starts `channel` floats after y's, its tiles at tout's offsets.
  */
-export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32): void {
+export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, r: i32): void {
+  if (r == 5) {
+    output_transform_2x2(y, M, bias, tout, T, t0, t1, Cout, channel, OW);
+    return;
+  }
   const ms = plane(Cout * T), rs = <usize>OW << 2;
   for (let k = 0; k < Cout; k++) {
     const src = M + (<usize>(k * T) << 2), yk = y + (<usize>(k * channel) << 2);
@@ -268,8 +315,12 @@ export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T
   }
 }
 
-/** dM[·][k][t] = A dY Aᵀ (rows first, then columns) for the 4×4 tiles t0 … t1 − 1 of dy, laid out as output_transform's y. */
-export function output_grad_transform(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32): void {
+/** dM[·][k][t] = A dY Aᵀ (rows first, then columns) for the m×m tiles t0 … t1 − 1 of dy, laid out as output_transform's y. */
+export function output_grad_transform(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, r: i32): void {
+  if (r == 5) {
+    output_grad_transform_2x2(dM, dy, tout, T, t0, t1, Cout, channel, OW);
+    return;
+  }
   const ms = plane(Cout * T), rs = <usize>OW << 2;
   for (let k = 0; k < Cout; k++) {
     const dst = dM + (<usize>(k * T) << 2), yk = dy + (<usize>(k * channel) << 2);
@@ -299,22 +350,97 @@ export function output_grad_transform(dM: usize, dy: usize, tout: usize, T: i32,
   }
 }
 
+/** output_transform for F(2×2, 5×5): 2×2 tiles. */
+function output_transform_2x2(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32): void {
+  const ms = plane(Cout * T), rs = <usize>OW << 2;
+  for (let k = 0; k < Cout; k++) {
+    const src = M + (<usize>(k * T) << 2), yk = y + (<usize>(k * channel) << 2);
+    const b: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
+    let t = t0;
+    if (ASC_FEATURE_SIMD) {
+      for (; t + 4 <= t1; t += 4) {
+        for (let j = 0; j < 6; j++) at2_at<v128>(tmpB + <usize>(j * 16), 96, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
+        for (let r = 0; r < 2; r++) at2_at<v128>(tmpC + <usize>(r * 32), 16, tmpB + <usize>(r * 96), 16);
+        // tmpC[r][s] holds four tiles' values: interleave each row's two into the tiles
+        const tab = tout + (<usize>t << 2);
+        const d0 = yk + load<u32>(tab), d1 = yk + load<u32>(tab, 4), d2 = yk + load<u32>(tab, 8), d3 = yk + load<u32>(tab, 12);
+        const bv = f32x4.splat(b);
+        for (let r = 0; r < 2; r++) {
+          const s = tmpC + <usize>(r * 32), o = <usize>r * rs;
+          const c0 = f32x4.add(v128.load(s), bv), c1 = f32x4.add(v128.load(s, 16), bv);
+          const u = v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), v = v128.shuffle<f32>(c0, c1, 2, 6, 3, 7);
+          v128.store64_lane(d0 + o, u, 0);
+          v128.store64_lane(d1 + o, u, 1);
+          v128.store64_lane(d2 + o, v, 0);
+          v128.store64_lane(d3 + o, v, 1);
+        }
+      }
+    }
+    for (; t < t1; t++) {
+      const d = yk + load<u32>(tout + (<usize>t << 2));
+      for (let j = 0; j < 6; j++) at2_at<f32>(tmpB + <usize>(j * 4), 24, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
+      for (let r = 0; r < 2; r++) at2_at<f32>(tmpC + <usize>(r * 8), 4, tmpB + <usize>(r * 24), 4);
+      for (let r = 0; r < 2; r++) {
+        for (let s = 0; s < 2; s++) store<f32>(d + <usize>r * rs + (<usize>s << 2), load<f32>(tmpC + <usize>(r * 8 + s * 4)) + b);
+      }
+    }
+  }
+}
+
+/** output_grad_transform for F(2×2, 5×5): 2×2 tiles. */
+function output_grad_transform_2x2(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32): void {
+  const ms = plane(Cout * T), rs = <usize>OW << 2;
+  for (let k = 0; k < Cout; k++) {
+    const dst = dM + (<usize>(k * T) << 2), yk = dy + (<usize>(k * channel) << 2);
+    let t = t0;
+    if (ASC_FEATURE_SIMD) {
+      for (; t + 4 <= t1; t += 4) {
+        const tab = tout + (<usize>t << 2);
+        const s0 = yk + load<u32>(tab), s1 = yk + load<u32>(tab, 4), s2 = yk + load<u32>(tab, 8), s3 = yk + load<u32>(tab, 12);
+        for (let r = 0; r < 2; r++) {
+          // row r of the four tiles as two columns
+          const o = <usize>r * rs;
+          const ab = v128.shuffle<f32>(v128.load64_zero(s0 + o), v128.load64_zero(s1 + o), 0, 4, 1, 5);
+          const cd = v128.shuffle<f32>(v128.load64_zero(s2 + o), v128.load64_zero(s3 + o), 0, 4, 1, 5);
+          a2<v128>(tmpB + <usize>(r * 96), 16, v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
+        }
+        for (let j = 0; j < 6; j++) a2_at<v128>(dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 16), 96);
+      }
+    }
+    for (; t < t1; t++) {
+      const p = yk + load<u32>(tout + (<usize>t << 2));
+      for (let r = 0; r < 2; r++) a2_at<f32>(tmpB + <usize>(r * 24), 4, p + <usize>r * rs, 4);
+      for (let j = 0; j < 6; j++) a2_at<f32>(dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 4), 24);
+    }
+  }
+}
+
 // ---- filters: one (or four, as vector lanes), columns first, then rows ----
 
 // @ts-ignore: decorator
 @inline
-function filter_tile<T>(dst: usize, xs: usize, src: usize, cs: usize, rs: usize): void {
-  const L = <usize>sizeof<T>();
-  for (let j = 0; j < 3; j++) g6_at<T>(tmpB + <usize>j * L, 3 * L, src + <usize>j * cs, rs);
-  for (let i = 0; i < 6; i++) g6_at<T>(dst + <usize>(i * 6) * xs, xs, tmpB + <usize>(i * 3) * L, L);
+function filter_tile<T>(dst: usize, xs: usize, src: usize, cs: usize, rs: usize, r: i32): void {
+  const L = <usize>sizeof<T>(), R = <usize>r;
+  if (r == 5) {
+    for (let j: usize = 0; j < 5; j++) g5_at<T>(tmpB + j * L, 5 * L, src + j * cs, rs);
+    for (let i: usize = 0; i < 6; i++) g5_at<T>(dst + i * 6 * xs, xs, tmpB + i * 5 * L, L);
+    return;
+  }
+  for (let j: usize = 0; j < R; j++) g6_at<T>(tmpB + j * L, 3 * L, src + j * cs, rs);
+  for (let i: usize = 0; i < 6; i++) g6_at<T>(dst + i * 6 * xs, xs, tmpB + i * 3 * L, L);
 }
 
 // @ts-ignore: decorator
 @inline
-function filter_grad_tile<T>(dst: usize, cs: usize, rs: usize, src: usize, xs: usize): void {
+function filter_grad_tile<T>(dst: usize, cs: usize, rs: usize, src: usize, xs: usize, r: i32): void {
   const L = <usize>sizeof<T>();
-  for (let j = 0; j < 6; j++) gt6_at<T>(tmpB + <usize>j * L, 6 * L, src + <usize>j * xs, 6 * xs);
-  for (let r = 0; r < 3; r++) gt6_at<T>(dst + <usize>r * rs, cs, tmpB + <usize>(r * 6) * L, L);
+  if (r == 5) {
+    for (let j: usize = 0; j < 6; j++) gt5_at<T>(tmpB + j * L, 6 * L, src + j * xs, 6 * xs);
+    for (let i: usize = 0; i < 5; i++) gt5_at<T>(dst + i * rs, cs, tmpB + i * 6 * L, L);
+    return;
+  }
+  for (let j: usize = 0; j < 6; j++) gt6_at<T>(tmpB + j * L, 6 * L, src + j * xs, 6 * xs);
+  for (let i: usize = 0; i < 3; i++) gt6_at<T>(dst + i * rs, cs, tmpB + i * 6 * L, L);
 }
 
 /** Rows a, b, c, d of a 4×4 block → its columns, stored at d0 … d3. */
@@ -434,6 +560,66 @@ function gt6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   store<T>(dst, add<T>(add<T>(mul<T>(u0, 0.25), mul<T>(p, <f32>(-1.0 / 6))), mul<T>(q, <f32>(1.0 / 24))));
   store<T>(dst + ds, add<T>(mul<T>(sub<T>(u1, u2), <f32>(-1.0 / 6)), mul<T>(sub<T>(u3, u4), <f32>(1.0 / 12))));
   store<T>(dst + 2 * ds, add<T>(add<T>(mul<T>(p, <f32>(-1.0 / 6)), mul<T>(q, <f32>(1.0 / 6))), u5));
+}
+
+/** Aᵀ·m for m = 2 (F(2×2, 5×5)), 6 → 2. */
+// @ts-ignore: decorator
+@inline
+function at2_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+  const m0 = load<T>(src), m1 = load<T>(src + ss), m2 = load<T>(src + 2 * ss);
+  const m3 = load<T>(src + 3 * ss), m4 = load<T>(src + 4 * ss), m5 = load<T>(src + 5 * ss);
+  store<T>(dst, add<T>(add<T>(m0, add<T>(m1, m2)), add<T>(m3, m4)));
+  store<T>(dst + ds, add<T>(add<T>(sub<T>(m1, m2), mul<T>(sub<T>(m3, m4), 2)), m5));
+}
+
+/** A·e (the transpose of at2), 2 → 6. */
+// @ts-ignore: decorator
+@inline
+function a2_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+  a2<T>(dst, ds, load<T>(src), load<T>(src + ss));
+}
+
+// @ts-ignore: decorator
+@inline
+function a2<T>(dst: usize, ds: usize, e0: T, e1: T): void {
+  const d = mul<T>(e1, 2);
+  store<T>(dst, e0);
+  store<T>(dst + ds, add<T>(e0, e1));
+  store<T>(dst + 2 * ds, sub<T>(e0, e1));
+  store<T>(dst + 3 * ds, add<T>(e0, d));
+  store<T>(dst + 4 * ds, sub<T>(e0, d));
+  store<T>(dst + 5 * ds, e1);
+}
+
+/** G·g for a 5-tap filter, 5 → 6 (rows: p⁰…p⁴ at p = 0, 1, −1, 2, −2, scaled as g6's, then ∞). */
+// @ts-ignore: decorator
+@inline
+function g5_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+  const g0 = load<T>(src), g1 = load<T>(src + ss), g2 = load<T>(src + 2 * ss), g3 = load<T>(src + 3 * ss), g4 = load<T>(src + 4 * ss);
+  const e = add<T>(add<T>(g0, g2), g4), o = add<T>(g1, g3);
+  const a = add<T>(add<T>(mul<T>(g0, <f32>(1.0 / 24)), mul<T>(g2, <f32>(1.0 / 6))), mul<T>(g4, <f32>(2.0 / 3)));
+  const b = add<T>(mul<T>(g1, <f32>(1.0 / 12)), mul<T>(g3, <f32>(1.0 / 3)));
+  store<T>(dst, mul<T>(g0, 0.25));
+  store<T>(dst + ds, mul<T>(add<T>(e, o), <f32>(-1.0 / 6)));
+  store<T>(dst + 2 * ds, mul<T>(sub<T>(e, o), <f32>(-1.0 / 6)));
+  store<T>(dst + 3 * ds, add<T>(a, b));
+  store<T>(dst + 4 * ds, sub<T>(a, b));
+  store<T>(dst + 5 * ds, g4);
+}
+
+/** Gᵀ·u (the transpose of g5), 6 → 5. */
+// @ts-ignore: decorator
+@inline
+function gt5_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+  const u0 = load<T>(src), u1 = load<T>(src + ss), u2 = load<T>(src + 2 * ss);
+  const u3 = load<T>(src + 3 * ss), u4 = load<T>(src + 4 * ss), u5 = load<T>(src + 5 * ss);
+  const p = mul<T>(add<T>(u1, u2), <f32>(-1.0 / 6)), q = add<T>(u3, u4);
+  const pm = mul<T>(sub<T>(u1, u2), <f32>(-1.0 / 6)), qm = sub<T>(u3, u4);
+  store<T>(dst, add<T>(add<T>(mul<T>(u0, 0.25), p), mul<T>(q, <f32>(1.0 / 24))));
+  store<T>(dst + ds, add<T>(pm, mul<T>(qm, <f32>(1.0 / 12))));
+  store<T>(dst + 2 * ds, add<T>(p, mul<T>(q, <f32>(1.0 / 6))));
+  store<T>(dst + 3 * ds, add<T>(pm, mul<T>(qm, <f32>(1.0 / 3))));
+  store<T>(dst + 4 * ds, add<T>(add<T>(p, mul<T>(q, <f32>(2.0 / 3))), u5));
 }
 
 // Lane-wise arithmetic on f32 or v128 (f32x4), chosen at compile time.

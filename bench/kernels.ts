@@ -59,15 +59,16 @@ function convCases(label: string, N: number, Cin: number, H: number, W: number, 
   ];
 }
 
-/** The general convolution (conv2d.ts), once per algorithm that computes the shape: forward, and backward with dx. */
+/** The general convolution (conv2d.ts), once per algorithm that computes the shape: forward, and backward (with dx unless Cin = 1: a first layer). */
 function conv2dCases(label: string, N: number, Cin: number, H: number, W: number, Cout: number, K: number, S: number, pad: Padding): Case[] {
   const gh = convGeometry(H, K, S, pad), gw = convGeometry(W, K, S, pad);
   const [OH, OW, pT, pL] = [gh.out, gw.out, gh.before, gw.before], f = 2 * N * OH * OW * Cin * K * K * Cout;
   const shape = `${N}×${Cin}×${H}×${W} → ${Cout}, ${K}×${K}/${S} ${pad}`;
   const cases: Case[] = [];
-  for (const [name, algo] of [['im2col', 0], ['winograd', 1]] as const) {
+  const first = Cin === 1;
+  for (const [name, algo] of [['im2col', 0], ['winograd', 1], ['direct', 2]] as const) {
     const plan = (k: Kernels) => {
-      const a = name === 'im2col' ? k.CONV_IM2COL : k.CONV_WINOGRAD;
+      const a = { im2col: k.CONV_IM2COL, winograd: k.CONV_WINOGRAD, direct: k.CONV_DIRECT }[name];
       if (!k.k.conv2d_supports(a, K, K, S, OH, OW)) return null;
       return {
         a, x: rand(k, N * Cin * H * W), w: rand(k, Cout * Cin * K * K), b: rand(k, Cout), y: k.alloc(N * Cout * OH * OW),
@@ -75,11 +76,13 @@ function conv2dCases(label: string, N: number, Cin: number, H: number, W: number
         dy: rand(k, N * Cout * OH * OW), dx: k.alloc(N * Cin * H * W), dw: k.alloc(Cout * Cin * K * K), db: k.alloc(Cout),
       };
     };
-    if (algo === 1 && !(K === 3 && S === 1 && OH % 4 === 0 && OW % 4 === 0)) continue; // Winograd claims 3×3, stride 1, sides multiple of 4
+    const tile = K === 3 ? 4 : K === 5 ? 2 : 0; // Winograd claims 3×3 and 5×5, stride 1, sides multiples of its tile
+    if (algo === 1 && !(tile && S === 1 && OH % tile === 0 && OW % tile === 0)) continue;
+    if (algo === 2 && S !== 1) continue; // direct: stride 1
     const fwd = (k: Kernels, p: NonNullable<ReturnType<typeof plan>>) => k.k.conv2d_forward(p.a, p.y, p.ws, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1);
     cases.push(
       { name: `${label} forward (${name})`, shape, flops: f, setup: (k) => { const p = plan(k)!; return () => fwd(k, p); } },
-      { name: `${label} backward (${name})`, shape, flops: 2 * f, setup: (k) => { const p = plan(k)!; fwd(k, p); return () => k.k.conv2d_backward(p.a, p.dx, p.dw, p.db, p.yc, p.dy, p.w, p.ws, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1); } },
+      { name: `${label} backward${first ? ' (no dx)' : ''} (${name})`, shape, flops: first ? f : 2 * f, setup: (k) => { const p = plan(k)!; fwd(k, p); return () => k.k.conv2d_backward(p.a, first ? 0 : p.dx, p.dw, p.db, p.yc, p.dy, p.w, p.ws, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1); } },
     );
   }
   return cases;
@@ -158,6 +161,7 @@ export function kernelCases(): Case[] {
     gemmCase('gemm head.out forward', B, 1, 64, TRANS_B),
     ...convCases('conv1', D, 1, 14, 14, 32, false),
     ...convCases('conv2', D, 32, 6, 6, 64, true),
+    ...conv2dCases('conv1 as conv2d', D, 1, 14, 14, 32, 3, 1, 'valid'),
     ...conv2dCases('lenet conv1', 64, 1, 28, 28, 6, 5, 1, 'same'),
     ...conv2dCases('lenet conv2', 64, 6, 14, 14, 16, 5, 1, 'valid'),
     ...conv2dCases('conv 3×3 same', 64, 16, 16, 16, 32, 3, 1, 'same'),

@@ -36,6 +36,7 @@ export class Kernels {
   readonly GEMM_ACCUMULATE: number;
   readonly CONV_IM2COL: number;
   readonly CONV_WINOGRAD: number;
+  readonly CONV_DIRECT: number;
   private top: number;
   private team: Team | null = null;
   private buf: ArrayBuffer | null = null;
@@ -50,6 +51,7 @@ export class Kernels {
     this.GEMM_ACCUMULATE = exports.GEMM_ACCUMULATE.value;
     this.CONV_IM2COL = exports.CONV_IM2COL.value;
     this.CONV_WINOGRAD = exports.CONV_WINOGRAD.value;
+    this.CONV_DIRECT = exports.CONV_DIRECT.value;
     this.top = align(this.k.heap_base());
     const wsBytes = this.k.workspace_bytes_needed();
     const ws = this.allocBytes(wsBytes);

@@ -217,11 +217,13 @@ export interface ConvOptions {
   padding?: Padding;
   /** With a bias (default true). */
   bias?: boolean;
-  /** Force an algorithm ('im2col' or 'winograd'); default: the kernels' choice. */
+  /** Force an algorithm (CONV_ALGORITHMS); default: the kernels' choice. */
   algorithm?: ConvAlgorithm;
 }
 
-export type ConvAlgorithm = 'im2col' | 'winograd';
+/** The general convolution's algorithms (assembly/conv2d.ts), by name. */
+export const CONV_ALGORITHMS = ['im2col', 'winograd', 'direct'] as const;
+export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
 
 /**
  * 2-D convolution. x: [n, cin, h, w] → out: [n, cout, oh, ow]. The study's
@@ -258,10 +260,10 @@ export class Conv2d implements Layer {
     if (tuned) {
       this.algo = -1;
     } else {
-      this.algo = opts.algorithm === undefined ? k.k.conv2d_algorithm(cin, kh, kw, stride, this.outH, this.outW)
-        : opts.algorithm === 'winograd' ? k.CONV_WINOGRAD : k.CONV_IM2COL;
+      this.algo = opts.algorithm === undefined ? k.k.conv2d_algorithm(cin, cout, kh, kw, stride, this.outH, this.outW)
+        : { im2col: k.CONV_IM2COL, winograd: k.CONV_WINOGRAD, direct: k.CONV_DIRECT }[opts.algorithm];
       if (!k.k.conv2d_supports(this.algo, kh, kw, stride, this.outH, this.outW)) {
-        throw new Error(`${name}: the ${opts.algorithm} algorithm does not apply to a ${kh}×${kw} stride-${stride} convolution with a ${this.outH}×${this.outW} output (Winograd: 3×3, stride 1, output sides multiples of 4)`);
+        throw new Error(`${name}: the ${opts.algorithm} algorithm does not apply to a ${kh}×${kw} stride-${stride} convolution with a ${this.outH}×${this.outW} output (Winograd: 3×3 or 5×5, stride 1, output sides multiples of 4 or 2; direct: stride 1)`);
       }
     }
     this.out = net.act(cout * P);

@@ -11,7 +11,7 @@
 import { Kernels, loadKernels, BuildChoice } from './kernels.js';
 import {
   Act, Layer, Net, Conv2d, Conv2dBatchNorm, Linear, BatchNorm, ReLU, ReluMaxPool, Pool2d, GlobalAvgPool2d, Activation, Dropout,
-  Stack, PairConcat, GradSum, Optimizer, checkOptimizer, convGeometry, Padding, ConvAlgorithm,
+  Stack, PairConcat, GradSum, Optimizer, checkOptimizer, convGeometry, Padding, ConvAlgorithm, CONV_ALGORITHMS,
 } from './layers.js';
 import { loadNet, saveNet } from './safetensors.js';
 import { Rng } from './prng.js';
@@ -90,7 +90,7 @@ export interface Conv2dOptions {
   padding?: Padding;
   /** Default true. */
   useBias?: boolean;
-  /** Force 'im2col' or 'winograd' (default: the kernels' choice). */
+  /** Force 'im2col', 'winograd' or 'direct' (default: the kernels' choice). */
   algorithm?: ConvAlgorithm;
   name?: string;
 }
@@ -108,7 +108,7 @@ class Conv2dSpec extends LayerSpec {
     if (!Array.isArray(this.kernel) || this.kernel.length !== 2 || !this.kernel.every((k) => Number.isInteger(k) && k >= 1 && k <= 7)) throw bad(`kernel sizes are integers 1 … 7, got ${JSON.stringify(kernelSize)}`);
     if (opts.stride !== undefined && opts.stride !== 1 && opts.stride !== 2) throw bad(`stride is 1 or 2, got ${opts.stride}`);
     if (opts.padding !== undefined && opts.padding !== 'valid' && opts.padding !== 'same') throw bad(`padding is 'valid' or 'same', got ${JSON.stringify(opts.padding)}`);
-    if (opts.algorithm !== undefined && opts.algorithm !== 'im2col' && opts.algorithm !== 'winograd') throw bad(`algorithm is 'im2col' or 'winograd', got ${JSON.stringify(opts.algorithm)}`);
+    if (opts.algorithm !== undefined && !CONV_ALGORITHMS.includes(opts.algorithm)) throw bad(`algorithm is one of ${CONV_ALGORITHMS.join(', ')}, got ${JSON.stringify(opts.algorithm)}`);
   }
   get trainable() {
     return true;

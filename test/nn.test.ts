@@ -50,7 +50,9 @@ describe('shapes', () => {
     expect(() => nn.conv2d(4, 3, { padding: 'full' as 'same' })).toThrow(/padding is 'valid' or 'same'/);
     expect(() => nn.dropout(1)).toThrow(/rate must be in \[0, 1\)/);
     expect(() => sequential([nn.conv2d(4, 5, { algorithm: 'winograd' })], { input: [1, 8, 8] }).build(k, { loss: 'mse' })).toThrow(/loss 0 \(mse\): output 0 has shape \[4, 4, 4\]; flatten it first/);
-    expect(() => sequential([nn.conv2d(4, 5, { algorithm: 'winograd' }), nn.flatten()], { input: [1, 8, 8] }).build(k, { loss: 'mse' })).toThrow(/the winograd algorithm does not apply to a 5×5/);
+    expect(() => sequential([nn.conv2d(4, 7, { algorithm: 'winograd' }), nn.flatten()], { input: [1, 8, 8] }).build(k, { loss: 'mse' })).toThrow(/the winograd algorithm does not apply to a 7×7/);
+    expect(() => sequential([nn.conv2d(4, 3, { stride: 2, algorithm: 'direct' }), nn.flatten()], { input: [1, 8, 8] }).build(k, { loss: 'mse' })).toThrow(/the direct algorithm does not apply to a 3×3 stride-2/);
+    expect(() => sequential([nn.conv2d(4, 3, { algorithm: 'fft' as 'direct' })], { input: [1, 8, 8] })).toThrow(/algorithm is one of im2col, winograd, direct, got "fft"/);
     const two = lenet();
     expect(() => two.build(k, { loss: ['crossentropy', 'mse'] })).toThrow(/1 outputs need 1 losses, got 2/);
     await expect(two.fit(new Float32Array(784), [1])).rejects.toThrow(/compile\(\) it first/);
@@ -106,6 +108,7 @@ describe('every layer through a compiled model', () => {
     ['conv 3×5 stride 2 same, tanh, max pool 3/2', () => [nn.conv2d(6, [3, 5], { stride: 2, padding: 'same', name: 'c2' }), nn.tanh(), nn.maxPool2d(3, { stride: 2 }), nn.flatten(), nn.dense(3, { name: 'out' })], [2, 12, 16]],
     ['conv 1×1, sigmoid, avg pool 2/1, conv 3×3 same without bias, global avg pool', () => [nn.conv2d(5, 1, { name: 'c3' }), nn.sigmoid(), nn.avgPool2d(2, { stride: 1 }), nn.conv2d(4, 3, { padding: 'same', useBias: false, name: 'c4' }), nn.tanh(), nn.globalAvgPool2d(), nn.dense(3, { name: 'out' })], [2, 7, 9]],
     ['conv 7×7 stride 2, fused conv 3×3 + batch norm, fused ReLU + 2×2 max pool', () => [nn.conv2d(4, 7, { stride: 2, padding: 'same', name: 'c5' }), nn.conv2d(6, 3, { name: 'c6' }), nn.batchNorm({ name: 'bn6' }), nn.relu(), nn.maxPool2d(2), nn.flatten(), nn.dense(3, { name: 'out' })], [1, 14, 14]],
+    ['conv 5×5 same by Winograd F(2×2, 5×5), tanh, conv 3×5 by direct', () => [nn.conv2d(3, 5, { padding: 'same', algorithm: 'winograd', name: 'c7' }), nn.tanh(), nn.conv2d(4, [3, 5], { algorithm: 'direct', name: 'c8' }), nn.flatten(), nn.dense(3, { name: 'out' })], [2, 8, 10]],
     ['dense, batch norm over features, dropout 0, dense', () => [nn.flatten(), nn.dense(7, { name: 'fc' }), nn.batchNorm({ name: 'bn2' }), nn.dropout(0), nn.tanh(), nn.dense(3, { name: 'out' })], [2, 3, 4]],
   ];
   it.each(nets)('%s: every gradient by finite differences', (_, specs, shape) => {

@@ -86,10 +86,11 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
     });
   });
 
-  // any convolution: im2col (5×5 'same', 3×3 stride 2) and Winograd with a padded copy (3×3 'same')
+  // any convolution: im2col (5×5 'same', 3×3 stride 2) and Winograd with a padded copy (3×3 'same', 5×5 'same') or without (5×5 'valid')
   const generalShapes: [number, number, number, number, number, number, number, number, number, number, number][] = [
     // N, Cin, H, W, Cout, KH, KW, stride, padT, padL (OH, OW follow)
     [5, 3, 11, 9, 6, 5, 5, 1, 2, 2, 0], [4, 6, 9, 12, 17, 3, 3, 2, 1, 1, 0], [3, 9, 8, 12, 7, 3, 3, 1, 1, 1, 1],
+    [5, 3, 10, 8, 6, 5, 5, 1, 2, 2, 1], [6, 6, 14, 14, 9, 5, 5, 1, 0, 0, 1],
   ];
   it.each(generalShapes)('conv2d N=%i Cin=%i %i×%i Cout=%i %i×%i stride %i, padding %i/%i (Winograd: %i): forward and backward split by the kernel', (N, Cin, H, W, Cout, KH, KW, S, padT, padL, wino) => {
     const OH = Math.floor((H + 2 * padT - KH) / S) + 1, OW = Math.floor((W + 2 * padL - KW) / S) + 1, P = OH * OW;

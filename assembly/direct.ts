@@ -1,0 +1,200 @@
+// Direct convolution, stride 1, of an already padded input: every output row
+// is summed straight from the input rows under it, four output columns to a
+// vector, with no column matrix. It pays where the matrix multiply has little
+// to multiply: few input channels (a first layer) and few filters, where
+// im2col writes and reads K = Cin·KH·KW floats per output for K multiply-adds.
+// The input gradient is the same kernel on the padded output gradient with the
+// filters flipped and their channels swapped (direct_weights with flip).
+//
+// Bit-identical builds: each output is 0 + Σ x·w over (c, kh, kw) in that order,
+// one lane per output column in the SIMD build, one float at a time in the
+// scalar build; the weight gradient keeps four partial sums per weight (output
+// column ≡ lane mod 4), added up as (l0 + l1) + (l2 + l3) in both builds.
+
+/** Bytes per prepared weight: a splatted vector (SIMD) or a float. */
+const WEIGHT_BYTES: usize = ASC_FEATURE_SIMD ? 16 : 4;
+
+/** Floats of one prepared weight buffer (direct_weights) for Cout·Cin filters of KH×KW. */
+export function direct_weights_floats(Cout: i32, Cin: i32, KH: i32, KW: i32): i32 {
+  return Cout * Cin * KH * KW * 4;
+}
+
+/**
+ * wv: the filters f0 … f1 − 1 of the convolution to run, each weight splatted to
+ * a vector (SIMD) or copied (scalar). w: [Cout, Cin, KH, KW]. Without flip the
+ * filters are w's; with flip they are those of the input gradient: filter
+ * c·Cout + k is w[k, c] turned by 180°.
+ */
+export function direct_weights(wv: usize, w: usize, Cout: i32, Cin: i32, KH: i32, KW: i32, flip: bool, f0: i32, f1: i32): void {
+  const KK = KH * KW;
+  for (let f = f0; f < f1; f++) {
+    const src = flip ? w + (<usize>(((f % Cout) * Cin + f / Cout) * KK) << 2) : w + (<usize>(f * KK) << 2);
+    const dst = wv + <usize>(f * KK) * WEIGHT_BYTES;
+    for (let t = 0; t < KK; t++) {
+      const v = load<f32>(src + (<usize>(flip ? KK - 1 - t : t) << 2));
+      if (ASC_FEATURE_SIMD) v128.store(dst + (<usize>t << 4), f32x4.splat(v));
+      else store<f32>(dst + (<usize>t << 2), v);
+    }
+  }
+}
+
+/**
+ * y: [N, Cout, OH, OW] for images n0 … n1 − 1: the valid correlation of
+ * x: [N, Cin, HP, WP] (HP ≥ OH + KH − 1, WP ≥ OW + KW − 1) with the prepared
+ * weights wv, plus bias: [Cout] unless bias is 0.
+ */
+export function direct_conv(y: usize, x: usize, wv: usize, bias: usize, n0: i32, n1: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32): void {
+  const KK = KH * KW, rs = <usize>WP << 2, cs = <usize>(HP * WP) << 2;
+  for (let n = n0; n < n1; n++) {
+    for (let k = 0; k < Cout; k++) {
+      const b: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
+      const wk = wv + <usize>(k * Cin * KK) * WEIGHT_BYTES;
+      const yk = y + (<usize>((n * Cout + k) * OH * OW) << 2), xn = x + <usize>(n * Cin) * cs;
+      for (let oh = 0; oh < OH; oh++) {
+        const yr = yk + (<usize>(oh * OW) << 2), xr = xn + <usize>oh * rs;
+        let ow = 0;
+        if (ASC_FEATURE_SIMD) {
+          for (; ow + 32 <= OW; ow += 32) segment(yr + (<usize>ow << 2), xr + (<usize>ow << 2), wk, b, 8, Cin, KH, KW, rs, cs);
+          const o = yr + (<usize>ow << 2), p = xr + (<usize>ow << 2), nv = (OW - ow) >> 2;
+          switch (nv) {
+            case 7: segment(o, p, wk, b, 7, Cin, KH, KW, rs, cs); break;
+            case 6: segment(o, p, wk, b, 6, Cin, KH, KW, rs, cs); break;
+            case 5: segment(o, p, wk, b, 5, Cin, KH, KW, rs, cs); break;
+            case 4: segment(o, p, wk, b, 4, Cin, KH, KW, rs, cs); break;
+            case 3: segment(o, p, wk, b, 3, Cin, KH, KW, rs, cs); break;
+            case 2: segment(o, p, wk, b, 2, Cin, KH, KW, rs, cs); break;
+            case 1: segment(o, p, wk, b, 1, Cin, KH, KW, rs, cs); break;
+          }
+          ow += nv << 2;
+        }
+        for (; ow < OW; ow++) {
+          let s: f32 = 0, wp = wk, xc = xr + (<usize>ow << 2);
+          for (let c = 0; c < Cin; c++, xc += cs) {
+            for (let kh = 0; kh < KH; kh++) {
+              const q = xc + <usize>kh * rs;
+              for (let kw = 0; kw < KW; kw++, wp += WEIGHT_BYTES) s += load<f32>(q + (<usize>kw << 2)) * load<f32>(wp);
+            }
+          }
+          store<f32>(yr + (<usize>ow << 2), s + b);
+        }
+      }
+    }
+  }
+}
+
+/** nv (1…8, a constant once inlined) vectors of one output row: 4·nv columns from y. */
+// @ts-ignore: decorator
+@inline
+function segment(y: usize, x: usize, wk: usize, b: f32, nv: i32, Cin: i32, KH: i32, KW: i32, rs: usize, cs: usize): void {
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+  let wp = wk, xc = x;
+  for (let c = 0; c < Cin; c++, xc += cs) {
+    for (let kh = 0; kh < KH; kh++) {
+      let q = xc + <usize>kh * rs;
+      for (let kw = 0; kw < KW; kw++, wp += 16, q += 4) {
+        const wv = v128.load(wp);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(q), wv));
+        if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), wv));
+        if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(q, 32), wv));
+        if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load(q, 48), wv));
+        if (nv > 4) a4 = f32x4.add(a4, f32x4.mul(v128.load(q, 64), wv));
+        if (nv > 5) a5 = f32x4.add(a5, f32x4.mul(v128.load(q, 80), wv));
+        if (nv > 6) a6 = f32x4.add(a6, f32x4.mul(v128.load(q, 96), wv));
+        if (nv > 7) a7 = f32x4.add(a7, f32x4.mul(v128.load(q, 112), wv));
+      }
+    }
+  }
+  const bv = f32x4.splat(b);
+  v128.store(y, f32x4.add(a0, bv));
+  if (nv > 1) v128.store(y, f32x4.add(a1, bv), 16);
+  if (nv > 2) v128.store(y, f32x4.add(a2, bv), 32);
+  if (nv > 3) v128.store(y, f32x4.add(a3, bv), 48);
+  if (nv > 4) v128.store(y, f32x4.add(a4, bv), 64);
+  if (nv > 5) v128.store(y, f32x4.add(a5, bv), 80);
+  if (nv > 6) v128.store(y, f32x4.add(a6, bv), 96);
+  if (nv > 7) v128.store(y, f32x4.add(a7, bv), 112);
+}
+
+/**
+ * dw[k] += Σ over images and output positions of dy[n, k]·(the input under it),
+ * for the filters k0 … k1 − 1: dw: [Cout, Cin, KH, KW]; dy: [N, Cout, OH, OW];
+ * x: the padded input as direct_conv read it; sums: 4·Cout·Cin·KH·KW floats of
+ * scratch (four partial sums per weight).
+ */
+export function direct_weight_grad(dw: usize, sums: usize, dy: usize, x: usize, N: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32, k0: i32, k1: i32): void {
+  const KK = KH * KW, rs = <usize>WP << 2, cs = <usize>(HP * WP) << 2, nv = OW >> 2;
+  for (let k = k0; k < k1; k++) {
+    const sk = sums + (<usize>(k * Cin * KK) << 4);
+    memory.fill(sk, 0, <usize>(Cin * KK) << 4);
+    for (let n = 0; n < N; n++) {
+      const dyk = dy + (<usize>((n * Cout + k) * OH * OW) << 2), xn = x + <usize>(n * Cin) * cs;
+      for (let oh = 0; oh < OH; oh++) {
+        const d = dyk + (<usize>(oh * OW) << 2);
+        for (let c = 0; c < Cin; c++) {
+          for (let kh = 0; kh < KH; kh++) {
+            const xr = xn + <usize>c * cs + <usize>(oh + kh) * rs, st = sk + (<usize>((c * KH + kh) * KW) << 4);
+            if (ASC_FEATURE_SIMD && nv > 0) {
+              // up to seven taps of the row at a time, their partial sums in registers
+              for (let kw = 0; kw < KW; kw += 7) {
+                const s = st + (<usize>kw << 4), q = xr + (<usize>kw << 2);
+                switch (min(KW - kw, 7)) {
+                  case 7: taps(s, d, q, nv, 7); break;
+                  case 6: taps(s, d, q, nv, 6); break;
+                  case 5: taps(s, d, q, nv, 5); break;
+                  case 4: taps(s, d, q, nv, 4); break;
+                  case 3: taps(s, d, q, nv, 3); break;
+                  case 2: taps(s, d, q, nv, 2); break;
+                  default: taps(s, d, q, nv, 1);
+                }
+              }
+            }
+            const ow0 = ASC_FEATURE_SIMD ? nv << 2 : 0;
+            for (let kw = 0; kw < KW; kw++) {
+              const s = st + (<usize>kw << 4), q = xr + (<usize>kw << 2);
+              for (let ow = ow0; ow < OW; ow++) {
+                const l = s + (<usize>(ow & 3) << 2);
+                store<f32>(l, load<f32>(l) + load<f32>(d + (<usize>ow << 2)) * load<f32>(q + (<usize>ow << 2)));
+              }
+            }
+          }
+        }
+      }
+    }
+    const dk = dw + (<usize>(k * Cin * KK) << 2);
+    for (let t = 0; t < Cin * KK; t++) {
+      const s = sk + (<usize>t << 4), g = dk + (<usize>t << 2);
+      store<f32>(g, load<f32>(g) + ((load<f32>(s) + load<f32>(s, 4)) + (load<f32>(s, 8) + load<f32>(s, 12))));
+    }
+  }
+}
+
+/** Partial sums s[i] (vectors, i < nk: a constant once inlined) += Σ over v < nv of dy[v]·x[v] shifted by i columns. */
+// @ts-ignore: decorator
+@inline
+function taps(s: usize, d: usize, q: usize, nv: i32, nk: i32): void {
+  let a0 = v128.load(s), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0;
+  if (nk > 1) a1 = v128.load(s, 16);
+  if (nk > 2) a2 = v128.load(s, 32);
+  if (nk > 3) a3 = v128.load(s, 48);
+  if (nk > 4) a4 = v128.load(s, 64);
+  if (nk > 5) a5 = v128.load(s, 80);
+  if (nk > 6) a6 = v128.load(s, 96);
+  for (let v = 0; v < nv; v++) {
+    const o = <usize>v << 4, g = v128.load(d + o), p = q + o;
+    a0 = f32x4.add(a0, f32x4.mul(g, v128.load(p)));
+    if (nk > 1) a1 = f32x4.add(a1, f32x4.mul(g, v128.load(p, 4)));
+    if (nk > 2) a2 = f32x4.add(a2, f32x4.mul(g, v128.load(p, 8)));
+    if (nk > 3) a3 = f32x4.add(a3, f32x4.mul(g, v128.load(p, 12)));
+    if (nk > 4) a4 = f32x4.add(a4, f32x4.mul(g, v128.load(p, 16)));
+    if (nk > 5) a5 = f32x4.add(a5, f32x4.mul(g, v128.load(p, 20)));
+    if (nk > 6) a6 = f32x4.add(a6, f32x4.mul(g, v128.load(p, 24)));
+  }
+  v128.store(s, a0);
+  if (nk > 1) v128.store(s, a1, 16);
+  if (nk > 2) v128.store(s, a2, 32);
+  if (nk > 3) v128.store(s, a3, 48);
+  if (nk > 4) v128.store(s, a4, 64);
+  if (nk > 5) v128.store(s, a5, 80);
+  if (nk > 6) v128.store(s, a6, 96);
+}
