@@ -123,38 +123,44 @@ function segment(y: usize, x: usize, wk: usize, b: f32, nv: i32, Cin: i32, KH: i
  * scratch (four partial sums per weight).
  */
 export function direct_weight_grad(dw: usize, sums: usize, dy: usize, x: usize, N: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32, k0: i32, k1: i32): void {
-  const KK = KH * KW, rs = <usize>WP << 2, cs = <usize>(HP * WP) << 2, nv = OW >> 2;
+  const KK = KH * KW;
   for (let k = k0; k < k1; k++) {
     const sk = sums + (<usize>(k * Cin * KK) << 4);
-    memory.fill(sk, 0, <usize>(Cin * KK) << 4);
-    for (let n = 0; n < N; n++) {
-      const dyk = dy + (<usize>((n * Cout + k) * OH * OW) << 2), xn = x + <usize>(n * Cin) * cs;
-      for (let oh = 0; oh < OH; oh++) {
-        const d = dyk + (<usize>(oh * OW) << 2);
-        for (let c = 0; c < Cin; c++) {
-          for (let kh = 0; kh < KH; kh++) {
-            const xr = xn + <usize>c * cs + <usize>(oh + kh) * rs, st = sk + (<usize>((c * KH + kh) * KW) << 4);
-            if (ASC_FEATURE_SIMD && nv > 0) {
-              // up to seven taps of the row at a time, their partial sums in registers
-              for (let kw = 0; kw < KW; kw += 7) {
-                const s = st + (<usize>kw << 4), q = xr + (<usize>kw << 2);
-                switch (min(KW - kw, 7)) {
-                  case 7: taps(s, d, q, nv, 7); break;
-                  case 6: taps(s, d, q, nv, 6); break;
-                  case 5: taps(s, d, q, nv, 5); break;
-                  case 4: taps(s, d, q, nv, 4); break;
-                  case 3: taps(s, d, q, nv, 3); break;
-                  case 2: taps(s, d, q, nv, 2); break;
-                  default: taps(s, d, q, nv, 1);
-                }
-              }
+    if (ASC_FEATURE_SIMD) {
+      // up to seven taps of a filter row at a time, their partial sums in registers over every image and row
+      for (let c = 0; c < Cin; c++) {
+        for (let kh = 0; kh < KH; kh++) {
+          for (let kw = 0; kw < KW; kw += 7) {
+            const s = sk + (<usize>(((c * KH + kh) * KW) + kw) << 4);
+            switch (min(KW - kw, 7)) {
+              case 7: taps(s, dy, x, k, c, kh, kw, N, Cin, HP, WP, Cout, OH, OW, 7); break;
+              case 6: taps(s, dy, x, k, c, kh, kw, N, Cin, HP, WP, Cout, OH, OW, 6); break;
+              case 5: taps(s, dy, x, k, c, kh, kw, N, Cin, HP, WP, Cout, OH, OW, 5); break;
+              case 4: taps(s, dy, x, k, c, kh, kw, N, Cin, HP, WP, Cout, OH, OW, 4); break;
+              case 3: taps(s, dy, x, k, c, kh, kw, N, Cin, HP, WP, Cout, OH, OW, 3); break;
+              case 2: taps(s, dy, x, k, c, kh, kw, N, Cin, HP, WP, Cout, OH, OW, 2); break;
+              default: taps(s, dy, x, k, c, kh, kw, N, Cin, HP, WP, Cout, OH, OW, 1);
             }
-            const ow0 = ASC_FEATURE_SIMD ? nv << 2 : 0;
-            for (let kw = 0; kw < KW; kw++) {
-              const s = st + (<usize>kw << 4), q = xr + (<usize>kw << 2);
-              for (let ow = ow0; ow < OW; ow++) {
-                const l = s + (<usize>(ow & 3) << 2);
-                store<f32>(l, load<f32>(l) + load<f32>(d + (<usize>ow << 2)) * load<f32>(q + (<usize>ow << 2)));
+          }
+        }
+      }
+    } else {
+      // four partial sums per weight in memory, each taking the columns ≡ lane mod 4 in the same order as the SIMD build
+      const rs = <usize>WP << 2, cs = <usize>(HP * WP) << 2;
+      memory.fill(sk, 0, <usize>(Cin * KK) << 4);
+      for (let n = 0; n < N; n++) {
+        const dyk = dy + (<usize>((n * Cout + k) * OH * OW) << 2), xn = x + <usize>(n * Cin) * cs;
+        for (let oh = 0; oh < OH; oh++) {
+          const d = dyk + (<usize>(oh * OW) << 2);
+          for (let c = 0; c < Cin; c++) {
+            for (let kh = 0; kh < KH; kh++) {
+              const xr = xn + <usize>c * cs + <usize>(oh + kh) * rs, st = sk + (<usize>((c * KH + kh) * KW) << 4);
+              for (let kw = 0; kw < KW; kw++) {
+                const s = st + (<usize>kw << 4), q = xr + (<usize>kw << 2);
+                for (let ow = 0; ow < OW; ow++) {
+                  const l = s + (<usize>(ow & 3) << 2);
+                  store<f32>(l, load<f32>(l) + load<f32>(d + (<usize>ow << 2)) * load<f32>(q + (<usize>ow << 2)));
+                }
               }
             }
           }
@@ -169,26 +175,42 @@ export function direct_weight_grad(dw: usize, sums: usize, dy: usize, x: usize, 
   }
 }
 
-/** Partial sums s[i] (vectors, i < nk: a constant once inlined) += Σ over v < nv of dy[v]·x[v] shifted by i columns. */
+/**
+ * s[i] (vectors, i < nk: a constant once inlined) = the partial sums of weights
+ * (k, c, kh, kw + i): Σ over images and output rows of dy's row times the input
+ * row under it shifted by kw + i, lane j taking the columns ≡ j mod 4; the last
+ * OW mod 4 columns of each row go lane by lane, in order.
+ */
 // @ts-ignore: decorator
 @inline
-function taps(s: usize, d: usize, q: usize, nv: i32, nk: i32): void {
-  let a0 = v128.load(s), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0;
-  if (nk > 1) a1 = v128.load(s, 16);
-  if (nk > 2) a2 = v128.load(s, 32);
-  if (nk > 3) a3 = v128.load(s, 48);
-  if (nk > 4) a4 = v128.load(s, 64);
-  if (nk > 5) a5 = v128.load(s, 80);
-  if (nk > 6) a6 = v128.load(s, 96);
-  for (let v = 0; v < nv; v++) {
-    const o = <usize>v << 4, g = v128.load(d + o), p = q + o;
-    a0 = f32x4.add(a0, f32x4.mul(g, v128.load(p)));
-    if (nk > 1) a1 = f32x4.add(a1, f32x4.mul(g, v128.load(p, 4)));
-    if (nk > 2) a2 = f32x4.add(a2, f32x4.mul(g, v128.load(p, 8)));
-    if (nk > 3) a3 = f32x4.add(a3, f32x4.mul(g, v128.load(p, 12)));
-    if (nk > 4) a4 = f32x4.add(a4, f32x4.mul(g, v128.load(p, 16)));
-    if (nk > 5) a5 = f32x4.add(a5, f32x4.mul(g, v128.load(p, 20)));
-    if (nk > 6) a6 = f32x4.add(a6, f32x4.mul(g, v128.load(p, 24)));
+function taps(s: usize, dy: usize, x: usize, k: i32, c: i32, kh: i32, kw: i32, N: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, OH: i32, OW: i32, nk: i32): void {
+  const z = f32x4.splat(0), nv = OW >> 2, rs = <usize>WP << 2;
+  let a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z;
+  for (let n = 0; n < N; n++) {
+    let d = dy + (<usize>((n * Cout + k) * OH * OW) << 2);
+    let q = x + (<usize>(((n * Cin + c) * HP + kh) * WP + kw) << 2);
+    for (let oh = 0; oh < OH; oh++, d += <usize>OW << 2, q += rs) {
+      for (let v = 0; v < nv; v++) {
+        const o = <usize>v << 4, g = v128.load(d + o), p = q + o;
+        a0 = f32x4.add(a0, f32x4.mul(g, v128.load(p)));
+        if (nk > 1) a1 = f32x4.add(a1, f32x4.mul(g, v128.load(p, 4)));
+        if (nk > 2) a2 = f32x4.add(a2, f32x4.mul(g, v128.load(p, 8)));
+        if (nk > 3) a3 = f32x4.add(a3, f32x4.mul(g, v128.load(p, 12)));
+        if (nk > 4) a4 = f32x4.add(a4, f32x4.mul(g, v128.load(p, 16)));
+        if (nk > 5) a5 = f32x4.add(a5, f32x4.mul(g, v128.load(p, 20)));
+        if (nk > 6) a6 = f32x4.add(a6, f32x4.mul(g, v128.load(p, 24)));
+      }
+      for (let ow = nv << 2; ow < OW; ow++) {
+        const g = load<f32>(d + (<usize>ow << 2)), p = q + (<usize>ow << 2), j = ow & 3;
+        a0 = lane_add(a0, j, g * load<f32>(p));
+        if (nk > 1) a1 = lane_add(a1, j, g * load<f32>(p, 4));
+        if (nk > 2) a2 = lane_add(a2, j, g * load<f32>(p, 8));
+        if (nk > 3) a3 = lane_add(a3, j, g * load<f32>(p, 12));
+        if (nk > 4) a4 = lane_add(a4, j, g * load<f32>(p, 16));
+        if (nk > 5) a5 = lane_add(a5, j, g * load<f32>(p, 20));
+        if (nk > 6) a6 = lane_add(a6, j, g * load<f32>(p, 24));
+      }
+    }
   }
   v128.store(s, a0);
   if (nk > 1) v128.store(s, a1, 16);
@@ -197,4 +219,14 @@ function taps(s: usize, d: usize, q: usize, nv: i32, nk: i32): void {
   if (nk > 4) v128.store(s, a4, 64);
   if (nk > 5) v128.store(s, a5, 80);
   if (nk > 6) v128.store(s, a6, 96);
+}
+
+/** a with lane j (0…3) increased by t. */
+// @ts-ignore: decorator
+@inline
+function lane_add(a: v128, j: i32, t: f32): v128 {
+  if (j == 0) return f32x4.replace_lane(a, 0, f32x4.extract_lane(a, 0) + t);
+  if (j == 1) return f32x4.replace_lane(a, 1, f32x4.extract_lane(a, 1) + t);
+  if (j == 2) return f32x4.replace_lane(a, 2, f32x4.extract_lane(a, 2) + t);
+  return f32x4.replace_lane(a, 3, f32x4.extract_lane(a, 3) + t);
 }
