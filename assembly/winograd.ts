@@ -255,10 +255,22 @@ export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, t
             v128.store64_lane(p3 + o, v, 1, 16);
           }
         } else {
-          add_block(p0, W, 6, 6, tmpC, 16);
-          add_block(p1, W, 6, 6, tmpC + 4, 16);
-          add_block(p2, W, 6, 6, tmpC + 8, 16);
-          add_block(p3, W, 6, 6, tmpC + 12, 16);
+          // overlapping tiles add tile by tile, in order (as the scalar build does): each tile's
+          // rows of six, transposed out of the lanes into tmpB ([tile][row][6]), as a vector and a pair
+          for (let i = 0; i < 6; i++) {
+            const s = tmpC + <usize>(i * 96), o = tmpB + <usize>(i * 24);
+            transpose4_to(o, o + 144, o + 288, o + 432, v128.load(s), v128.load(s, 16), v128.load(s, 32), v128.load(s, 48));
+            const c4 = v128.load(s, 64), c5 = v128.load(s, 80);
+            const u = v128.shuffle<f32>(c4, c5, 0, 4, 1, 5), v = v128.shuffle<f32>(c4, c5, 2, 6, 3, 7);
+            v128.store64_lane(o + 16, u, 0);
+            v128.store64_lane(o + 160, u, 1);
+            v128.store64_lane(o + 304, v, 0);
+            v128.store64_lane(o + 448, v, 1);
+          }
+          add_tile_rows(p0, rs, tmpB);
+          add_tile_rows(p1, rs, tmpB + 144);
+          add_tile_rows(p2, rs, tmpB + 288);
+          add_tile_rows(p3, rs, tmpB + 432);
         }
       }
     }
@@ -453,6 +465,17 @@ function transpose4_to(d0: usize, d1: usize, d2: usize, d3: usize, a: v128, b: v
   v128.store(d1, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
   v128.store(d2, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
   v128.store(d3, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
+/** The 6×6 block at d (rows rs bytes apart) += s[6][6]: each row as a vector and a pair. */
+// @ts-ignore: decorator
+@inline
+function add_tile_rows(d: usize, rs: usize, s: usize): void {
+  for (let i: usize = 0; i < 6; i++) {
+    const q = d + i * rs, t = s + i * 24;
+    v128.store(q, f32x4.add(v128.load(q), v128.load(t)));
+    v128.store64_lane(q + 16, f32x4.add(v128.load64_zero(q + 16), v128.load64_zero(t + 16)), 0);
+  }
 }
 
 /** d[rows × cols block, row stride ld floats] += s[rows·cols] (values `step` bytes apart). */
