@@ -44,12 +44,37 @@ export function direct_weights(wv: usize, w: usize, Cout: i32, Cin: i32, KH: i32
  * weights wv, plus bias: [Cout] unless bias is 0.
  */
 export function direct_conv(y: usize, x: usize, wv: usize, bias: usize, n0: i32, n1: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32): void {
-  const KK = KH * KW, rs = <usize>WP << 2, cs = <usize>(HP * WP) << 2;
+  const KK = KH * KW, rs = <usize>WP << 2, cs = <usize>(HP * WP) << 2, fs = <usize>(Cin * KK) * WEIGHT_BYTES, ys = <usize>(OH * OW) << 2;
   for (let n = n0; n < n1; n++) {
-    for (let k = 0; k < Cout; k++) {
+    const xn = x + <usize>(n * Cin) * cs;
+    let k = 0;
+    if (ASC_FEATURE_SIMD) {
+      // two filters at a time: each input vector loaded serves both (up to 4 + 4 sums in registers)
+      for (; k + 2 <= Cout; k += 2) {
+        const b0: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0, b1: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2), 4) : 0;
+        const wk = wv + <usize>k * fs, yk = y + (<usize>((n * Cout + k) * OH * OW) << 2);
+        for (let oh = 0; oh < OH; oh++) {
+          const yr = yk + (<usize>(oh * OW) << 2), xr = xn + <usize>oh * rs;
+          let ow = 0;
+          for (; ow + 16 <= OW; ow += 16) pair(yr + (<usize>ow << 2), ys, xr + (<usize>ow << 2), wk, fs, b0, b1, 4, Cin, KH, KW, rs, cs);
+          const o = yr + (<usize>ow << 2), p = xr + (<usize>ow << 2), nv = (OW - ow) >> 2;
+          switch (nv) {
+            case 3: pair(o, ys, p, wk, fs, b0, b1, 3, Cin, KH, KW, rs, cs); break;
+            case 2: pair(o, ys, p, wk, fs, b0, b1, 2, Cin, KH, KW, rs, cs); break;
+            case 1: pair(o, ys, p, wk, fs, b0, b1, 1, Cin, KH, KW, rs, cs); break;
+          }
+          ow += nv << 2;
+          for (; ow < OW; ow++) {
+            store<f32>(yr + (<usize>ow << 2), output(xr + (<usize>ow << 2), wk, Cin, KH, KW, rs, cs) + b0);
+            store<f32>(yr + ys + (<usize>ow << 2), output(xr + (<usize>ow << 2), wk + fs, Cin, KH, KW, rs, cs) + b1);
+          }
+        }
+      }
+    }
+    for (; k < Cout; k++) {
       const b: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
-      const wk = wv + <usize>(k * Cin * KK) * WEIGHT_BYTES;
-      const yk = y + (<usize>((n * Cout + k) * OH * OW) << 2), xn = x + <usize>(n * Cin) * cs;
+      const wk = wv + <usize>k * fs;
+      const yk = y + (<usize>((n * Cout + k) * OH * OW) << 2);
       for (let oh = 0; oh < OH; oh++) {
         const yr = yk + (<usize>(oh * OW) << 2), xr = xn + <usize>oh * rs;
         let ow = 0;
@@ -67,19 +92,51 @@ export function direct_conv(y: usize, x: usize, wv: usize, bias: usize, n0: i32,
           }
           ow += nv << 2;
         }
-        for (; ow < OW; ow++) {
-          let s: f32 = 0, wp = wk, xc = xr + (<usize>ow << 2);
-          for (let c = 0; c < Cin; c++, xc += cs) {
-            for (let kh = 0; kh < KH; kh++) {
-              const q = xc + <usize>kh * rs;
-              for (let kw = 0; kw < KW; kw++, wp += WEIGHT_BYTES) s += load<f32>(q + (<usize>kw << 2)) * load<f32>(wp);
-            }
-          }
-          store<f32>(yr + (<usize>ow << 2), s + b);
-        }
+        for (; ow < OW; ow++) store<f32>(yr + (<usize>ow << 2), output(xr + (<usize>ow << 2), wk, Cin, KH, KW, rs, cs) + b);
       }
     }
   }
+}
+
+/** One output before its bias: 0 + Σ x·w over (c, kh, kw), for the window at x and the prepared filter at wk. */
+// @ts-ignore: decorator
+@inline
+function output(x: usize, wk: usize, Cin: i32, KH: i32, KW: i32, rs: usize, cs: usize): f32 {
+  let s: f32 = 0, wp = wk, xc = x;
+  for (let c = 0; c < Cin; c++, xc += cs) {
+    for (let kh = 0; kh < KH; kh++) {
+      const q = xc + <usize>kh * rs;
+      for (let kw = 0; kw < KW; kw++, wp += WEIGHT_BYTES) s += load<f32>(q + (<usize>kw << 2)) * load<f32>(wp);
+    }
+  }
+  return s;
+}
+
+/** nv (1…4, a constant once inlined) vectors of one output row for two filters (wk and wk + fs; outputs y and y + ys). */
+// @ts-ignore: decorator
+@inline
+function pair(y: usize, ys: usize, x: usize, wk: usize, fs: usize, b0: f32, b1: f32, nv: i32, Cin: i32, KH: i32, KW: i32, rs: usize, cs: usize): void {
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
+  let wp = wk, xc = x;
+  for (let c = 0; c < Cin; c++, xc += cs) {
+    for (let kh = 0; kh < KH; kh++) {
+      let q = xc + <usize>kh * rs;
+      for (let kw = 0; kw < KW; kw++, wp += 16, q += 4) {
+        const u = v128.load(wp), v = v128.load(wp + fs);
+        let t = v128.load(q);
+        a0 = f32x4.add(a0, f32x4.mul(t, u)); c0 = f32x4.add(c0, f32x4.mul(t, v));
+        if (nv > 1) { t = v128.load(q, 16); a1 = f32x4.add(a1, f32x4.mul(t, u)); c1 = f32x4.add(c1, f32x4.mul(t, v)); }
+        if (nv > 2) { t = v128.load(q, 32); a2 = f32x4.add(a2, f32x4.mul(t, u)); c2 = f32x4.add(c2, f32x4.mul(t, v)); }
+        if (nv > 3) { t = v128.load(q, 48); a3 = f32x4.add(a3, f32x4.mul(t, u)); c3 = f32x4.add(c3, f32x4.mul(t, v)); }
+      }
+    }
+  }
+  const bv = f32x4.splat(b0), cv = f32x4.splat(b1), y1 = y + ys;
+  v128.store(y, f32x4.add(a0, bv)); v128.store(y1, f32x4.add(c0, cv));
+  if (nv > 1) { v128.store(y, f32x4.add(a1, bv), 16); v128.store(y1, f32x4.add(c1, cv), 16); }
+  if (nv > 2) { v128.store(y, f32x4.add(a2, bv), 32); v128.store(y1, f32x4.add(c2, cv), 32); }
+  if (nv > 3) { v128.store(y, f32x4.add(a3, bv), 48); v128.store(y1, f32x4.add(c3, cv), 48); }
 }
 
 /** nv (1…8, a constant once inlined) vectors of one output row: 4·nv columns from y. */
