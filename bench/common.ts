@@ -2,6 +2,8 @@
 // processes and the JSON record.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { machineInfo } from '../src/report/report.js';
 import { textTable } from '../src/report/table.js';
 import type { RoundResult } from '../src/train.js';
@@ -12,6 +14,15 @@ export function machine() {
   const { cpu, cores, node } = machineInfo('', 0);
   return { cpu, cores, node, platform: `${process.platform}-${process.arch}` };
 }
+
+/**
+ * A full garbage collection, for benchmarks that alternate two runtimes in one
+ * process: without it, whichever runs second pays for the first one's garbage.
+ */
+export const collectGarbage: () => void = (() => {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+})();
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
