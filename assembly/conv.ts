@@ -14,7 +14,7 @@ import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 import { sum8, sqdev8, dot_sums4, channel_sum } from "./reduce";
 import { winograd_applies, winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
 import { barrier, part_from, part_to } from "./threads";
-import { bnSums } from "./workspace";
+import { bnSums, stageA } from "./workspace";
 
 /**
  * y: [N, Cout, OH, OW] out; col: conv3x3_workspace floats out (kept for backward);
@@ -113,6 +113,10 @@ export function conv3x3_batchnorm_forward_train(
   part: i32, parts: i32,
 ): void {
   const P = (H - 2) * (W - 2), NP = N * P;
+  if (!winograd_applies(Cin, H, W) && few_inputs(Cin * 9)) {
+    first_layer_batchnorm_forward_train(y, col, mean, invstd, runMean, runVar, x, w, bias, gamma, beta, N, Cin, H, W, Cout, momentum, eps, part, parts);
+    return;
+  }
   conv_product(yc, col, x, w, N, Cin, H, W, Cout, part, parts);
   barrier(parts); // statistics need every image of a channel
   for (let c = part_from(Cout, 1, part, parts); c < part_to(Cout, 1, part, parts); c++) {
@@ -171,7 +175,17 @@ export function conv3x3_batchnorm_backward(
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
   part: i32, parts: i32,
 ): void {
-  const P = (H - 2) * (W - 2), NP = N * P;
+  const P = (H - 2) * (W - 2), NP = N * P, K = Cin * 9;
+  if (!winograd_applies(Cin, H, W) && few_inputs(K)) {
+    if (dx == 0) {
+      first_layer_batchnorm_backward(dw, dgamma, dbeta, dy, w, gamma, col, mean, invstd, N, Cin, H, W, Cout, part, parts);
+      return;
+    }
+    // the few-inputs forward keeps no product: remake it for the general path below
+    const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), off = <usize>(n0 * P) << 2;
+    if (n1 > n0) gemm(yc + off, w, col + off, Cout, (n1 - n0) * P, K, K, NP, NP, 0);
+    barrier(parts);
+  }
   const m = <f32>NP;
   for (let c = part_from(Cout, 1, part, parts); c < part_to(Cout, 1, part, parts); c++) {
     const o = <usize>c << 2;
@@ -201,11 +215,125 @@ export function conv3x3_batchnorm_backward(
   conv_product_backward(dx, dw, dyc, w, col, N, Cin, H, W, Cout, part, parts);
 }
 
+// ---- a first layer (few inputs) with batch norm: statistics from the columns' Gram matrix ----
+// With K + 1 ≤ 16 column rows (the last all ones), the product's channel c is
+// w_c·col, so its batch mean is w_c·(col's row sums)/m and its mean square
+// w_cᵀ·G·w_c/m for the small Gram matrix G = [col; 1]·[col; 1]ᵀ. Batch norm
+// then folds into the weights and the product goes straight to NCHW, as in
+// evaluation; backward, Σdy, Σdy·x̂ and the weight gradient follow from
+// [col; 1]·dyᵀ (one product over dy) and G. No pass over the product or its
+// gradient at all. Both small matrices are summed in float64 from products
+// over a few hundred columns at a time (one float32 chain over every column
+// would lose digits the two-pass statistics keep), and the algebra runs in float64.
+
+/** Columns per float32 partial product before it is added up in float64. */
+const GRAM_BLOCK: i32 = 512;
+
+/** G (float64, K1×K1) and T = Σ[col; 1]·dyᵀ (float64, K1×Cout): after the folded weights and bias that conv3x3_workspace reserves. */
+// @ts-ignore: decorator
+@inline
+function gram_block(col: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32): usize {
+  return col + (<usize>(product_workspace(N, Cin, H, W, Cout) + Cout * (Cin * 9 + 1)) << 2);
+}
+
+function first_layer_batchnorm_forward_train(
+  y: usize, col: usize, mean: usize, invstd: usize, runMean: usize, runVar: usize,
+  x: usize, w: usize, bias: usize, gamma: usize, beta: usize,
+  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, momentum: f32, eps: f32,
+  part: i32, parts: i32,
+): void {
+  const P = (H - 2) * (W - 2), NP = N * P, K = Cin * 9, K1 = K + 1, m = <f64>NP;
+  const G = gram_block(col, N, Cin, H, W, Cout), wb = small_block(col, K, NP);
+  const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
+  im2col_3x3_images(col, x, N, Cin, H, W, n0, n1);
+  fill_run(col + (<usize>(K * NP + n0 * P) << 2), 1, (n1 - n0) * P);
+  barrier(parts); // every image's columns
+  // this part's rows r0 … r1 − 1 of G, GRAM_BLOCK columns at a time (stageA: at most 16×… floats: K1 ≤ 16, rows ≤ 9)
+  const r0 = part_from(K1, 2, part, parts), r1 = part_to(K1, 2, part, parts);
+  for (let i = r0 * K1; i < r1 * K1; i++) store<f64>(G + (<usize>i << 3), 0);
+  for (let b0 = 0; b0 < NP && r1 > r0; b0 += GRAM_BLOCK) {
+    const nb = min(GRAM_BLOCK, NP - b0);
+    gemm(stageA, col + (<usize>(r0 * NP + b0) << 2), col + (<usize>b0 << 2), r1 - r0, K1, nb, NP, NP, K1, GEMM_TRANS_B);
+    for (let i = 0; i < (r1 - r0) * K1; i++) {
+      const g = G + (<usize>(r0 * K1 + i) << 3);
+      store<f64>(g, load<f64>(g) + <f64>load<f32>(stageA + (<usize>i << 2)));
+    }
+  }
+  barrier(parts); // G whole
+  for (let c = part_from(Cout, 1, part, parts); c < part_to(Cout, 1, part, parts); c++) {
+    const o = <usize>c << 2, wc = w + (<usize>(c * K) << 2);
+    let mu: f64 = 0, sq: f64 = 0;
+    for (let i = 0; i < K; i++) {
+      const wi = <f64>load<f32>(wc + (<usize>i << 2));
+      mu += wi * load<f64>(G + (<usize>(K * K1 + i) << 3));
+      let t: f64 = 0;
+      for (let j = 0; j < K; j++) t += load<f64>(G + (<usize>(i * K1 + j) << 3)) * <f64>load<f32>(wc + (<usize>j << 2));
+      sq += wi * t;
+    }
+    mu /= m;
+    const v = max(sq / m - mu * mu, 0); // biased variance of the product
+    const is = 1 / Math.sqrt(v + <f64>eps);
+    store<f32>(mean + o, <f32>mu);
+    store<f32>(invstd + o, <f32>is);
+    store<f32>(runMean + o, (1 - momentum) * load<f32>(runMean + o) + momentum * (<f32>mu + load<f32>(bias + o)));
+    store<f32>(runVar + o, (1 - momentum) * load<f32>(runVar + o) + momentum * <f32>(NP > 1 ? v * m / (m - 1) : v));
+    // [w·scale | β − μ·scale]: the conv bias cancels in batch norm
+    const scale = <f64>load<f32>(gamma + o) * is, d = wb + (<usize>(c * K1) << 2);
+    for (let i = 0; i < K; i++) store<f32>(d + (<usize>i << 2), <f32>(<f64>load<f32>(wc + (<usize>i << 2)) * scale));
+    store<f32>(d + (<usize>K << 2), <f32>(<f64>load<f32>(beta + o) - mu * scale));
+  }
+  barrier(parts); // every channel folded
+  for (let n = n0; n < n1; n++) gemm(y + (<usize>(n * Cout * P) << 2), wb, col + (<usize>(n * P) << 2), Cout, P, K1, K1, NP, P, 0);
+}
+
+function first_layer_batchnorm_backward(
+  dw: usize, dgamma: usize, dbeta: usize,
+  dy: usize, w: usize, gamma: usize, col: usize, mean: usize, invstd: usize,
+  N: i32, Cin: i32, H: i32, W: i32, Cout: i32,
+  part: i32, parts: i32,
+): void {
+  const P = (H - 2) * (W - 2), NP = N * P, K = Cin * 9, K1 = K + 1, m = <f64>NP;
+  const G = gram_block(col, N, Cin, H, W, Cout), T = G + (<usize>(K1 * K1) << 3), tb = small_block(col, K, NP);
+  // T[K1×Cout] = Σ over images of [col; 1]_n · dy_nᵀ: Σdy·col for each filter, and Σdy in the last row;
+  // each image's product in float32 (tb), summed in float64
+  const j0 = part_from(Cout, 16, part, parts), j1 = part_to(Cout, 16, part, parts);
+  if (j1 <= j0) return;
+  for (let i = 0; i < K1; i++) for (let c = j0; c < j1; c++) store<f64>(T + (<usize>(i * Cout + c) << 3), 0);
+  for (let n = 0; n < N; n++) {
+    gemm(tb + (<usize>j0 << 2), col + (<usize>(n * P) << 2), dy + (<usize>((n * Cout + j0) * P) << 2), K1, j1 - j0, P, NP, P, Cout, GEMM_TRANS_B);
+    for (let i = 0; i < K1; i++) {
+      for (let c = j0; c < j1; c++) {
+        const q = T + (<usize>(i * Cout + c) << 3);
+        store<f64>(q, load<f64>(q) + <f64>load<f32>(tb + (<usize>(i * Cout + c) << 2)));
+      }
+    }
+  }
+  for (let c = j0; c < j1; c++) {
+    const o = <usize>c << 2, wc = w + (<usize>(c * K) << 2);
+    const sdy = load<f64>(T + (<usize>(K * Cout + c) << 3)), mu = <f64>load<f32>(mean + o), is = <f64>load<f32>(invstd + o);
+    let dyy: f64 = 0; // Σ dy·(w_c·col)
+    for (let i = 0; i < K; i++) dyy += <f64>load<f32>(wc + (<usize>i << 2)) * load<f64>(T + (<usize>(i * Cout + c) << 3));
+    const dg = is * (dyy - mu * sdy); // Σ dy·x̂
+    store<f32>(dgamma + o, load<f32>(dgamma + o) + <f32>dg);
+    store<f32>(dbeta + o, load<f32>(dbeta + o) + <f32>sdy);
+    // d(product) = a·dy + b·(w_c·col) + k, so dw_c = a·Σdy·col + b·G·w_c + k·Σcol
+    const a = <f64>load<f32>(gamma + o) * is, b = -a * is * dg / m, k = -a * sdy / m - b * mu;
+    for (let i = 0; i < K; i++) {
+      let gw: f64 = 0;
+      for (let j = 0; j < K; j++) gw += load<f64>(G + (<usize>(i * K1 + j) << 3)) * <f64>load<f32>(wc + (<usize>j << 2));
+      const g = dw + (<usize>(c * K + i) << 2);
+      const v = a * load<f64>(T + (<usize>(i * Cout + c) << 3)) + b * gw + k * load<f64>(G + (<usize>(K * K1 + i) << 3));
+      store<f32>(g, load<f32>(g) + <f32>v);
+    }
+  }
+}
+
 // ---- shared pieces ----
 
 /** Floats the `col` workspace of the convolution kernels must hold for these sizes. */
 export function conv3x3_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32): i32 {
-  return product_workspace(N, Cin, H, W, Cout) + Cout * (Cin * 9 + 1); // + batch norm's folded weights and bias
+  const K = Cin * 9, gram = !winograd_applies(Cin, H, W) && few_inputs(K) ? 2 * (K + 1) * (K + 1 + Cout) : 0; // float64 G and T
+  return product_workspace(N, Cin, H, W, Cout) + Cout * (K + 1) + gram; // + batch norm's folded weights and bias, and a first layer's Gram matrix
 }
 
 function product_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32): i32 {

@@ -141,6 +141,12 @@ describe.each(builds)('%s build', (build) => {
     const conv = ref.conv3x3Ref(x, w, b, N, Cin, H, W, Cout);
     const yEval = conv.map((v, i) => { const c = Math.floor(i / P) % Cout; return ((v - rm[c]) / Math.sqrt(rv[c] + eps)) * g[c] + beta[c]; });
     expect(ref.relErr(get(k, py, conv.length), yEval)).toBeLessThan(2e-5);
+
+    // a first layer (dx = 0; with Cin = 1 its own path: sums from the columns' Gram matrix) gives the same parameter gradients
+    const [qdw, qdb, qdg, qdbeta] = [w.length, Cout, Cout, Cout].map((n) => k.alloc(n));
+    k.k.conv3x3_batchnorm_forward_train(py, col, yc, mean, is, prm, prv, px, pw, pb, pg, pbeta, N, Cin, H, W, Cout, 0.1, eps, 0, 1);
+    k.k.conv3x3_batchnorm_backward(0, qdw, qdb, qdg, qdbeta, dyc, pdy, pw, pg, col, yc, mean, is, N, Cin, H, W, Cout, 0, 1);
+    for (const [q, p, n] of [[qdw, pdw, w.length], [qdg, pdg, Cout], [qdbeta, pdbeta, Cout]]) expect(ref.relErr(get(k, q, n), get(k, p, n))).toBeLessThan(1e-5);
     k.release(mark);
   });
 
