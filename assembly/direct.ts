@@ -47,52 +47,29 @@ export function direct_conv(y: usize, x: usize, wv: usize, bias: usize, n0: i32,
   const KK = KH * KW, rs = <usize>WP << 2, cs = <usize>(HP * WP) << 2, fs = <usize>(Cin * KK) * WEIGHT_BYTES, ys = <usize>(OH * OW) << 2;
   for (let n = n0; n < n1; n++) {
     const xn = x + <usize>(n * Cin) * cs;
-    let k = 0;
-    if (ASC_FEATURE_SIMD) {
-      // two filters at a time: each input vector loaded serves both (up to 4 + 4 sums in registers)
-      for (; k + 2 <= Cout; k += 2) {
-        const b0: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0, b1: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2), 4) : 0;
-        const wk = wv + <usize>k * fs, yk = y + (<usize>((n * Cout + k) * OH * OW) << 2);
-        for (let oh = 0; oh < OH; oh++) {
-          const yr = yk + (<usize>(oh * OW) << 2), xr = xn + <usize>oh * rs;
-          let ow = 0;
-          for (; ow + 16 <= OW; ow += 16) pair(yr + (<usize>ow << 2), ys, xr + (<usize>ow << 2), wk, fs, b0, b1, 4, Cin, KH, KW, rs, cs);
-          const o = yr + (<usize>ow << 2), p = xr + (<usize>ow << 2), nv = (OW - ow) >> 2;
-          switch (nv) {
-            case 3: pair(o, ys, p, wk, fs, b0, b1, 3, Cin, KH, KW, rs, cs); break;
-            case 2: pair(o, ys, p, wk, fs, b0, b1, 2, Cin, KH, KW, rs, cs); break;
-            case 1: pair(o, ys, p, wk, fs, b0, b1, 1, Cin, KH, KW, rs, cs); break;
-          }
-          ow += nv << 2;
-          for (; ow < OW; ow++) {
-            store<f32>(yr + (<usize>ow << 2), output(xr + (<usize>ow << 2), wk, Cin, KH, KW, rs, cs) + b0);
-            store<f32>(yr + ys + (<usize>ow << 2), output(xr + (<usize>ow << 2), wk + fs, Cin, KH, KW, rs, cs) + b1);
-          }
-        }
-      }
-    }
-    for (; k < Cout; k++) {
-      const b: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
-      const wk = wv + <usize>k * fs;
-      const yk = y + (<usize>((n * Cout + k) * OH * OW) << 2);
+    // two filters at a time, each input vector loaded serving both; an odd last filter is
+    // paired with itself (its twin sums the same and stores the same values in the same place)
+    for (let k = 0; k < Cout; k += 2) {
+      const two = k + 1 < Cout, f2 = two ? fs : 0, y2 = two ? ys : 0;
+      const b0: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0, b1: f32 = bias != 0 && two ? load<f32>(bias + (<usize>k << 2), 4) : b0;
+      const wk = wv + <usize>k * fs, yk = y + (<usize>((n * Cout + k) * OH * OW) << 2);
       for (let oh = 0; oh < OH; oh++) {
         const yr = yk + (<usize>(oh * OW) << 2), xr = xn + <usize>oh * rs;
         let ow = 0;
         if (ASC_FEATURE_SIMD) {
-          for (; ow + 32 <= OW; ow += 32) segment(yr + (<usize>ow << 2), xr + (<usize>ow << 2), wk, b, 8, Cin, KH, KW, rs, cs);
+          for (; ow + 16 <= OW; ow += 16) pair(yr + (<usize>ow << 2), y2, xr + (<usize>ow << 2), wk, f2, b0, b1, 4, Cin, KH, KW, rs, cs);
           const o = yr + (<usize>ow << 2), p = xr + (<usize>ow << 2), nv = (OW - ow) >> 2;
           switch (nv) {
-            case 7: segment(o, p, wk, b, 7, Cin, KH, KW, rs, cs); break;
-            case 6: segment(o, p, wk, b, 6, Cin, KH, KW, rs, cs); break;
-            case 5: segment(o, p, wk, b, 5, Cin, KH, KW, rs, cs); break;
-            case 4: segment(o, p, wk, b, 4, Cin, KH, KW, rs, cs); break;
-            case 3: segment(o, p, wk, b, 3, Cin, KH, KW, rs, cs); break;
-            case 2: segment(o, p, wk, b, 2, Cin, KH, KW, rs, cs); break;
-            case 1: segment(o, p, wk, b, 1, Cin, KH, KW, rs, cs); break;
+            case 3: pair(o, y2, p, wk, f2, b0, b1, 3, Cin, KH, KW, rs, cs); break;
+            case 2: pair(o, y2, p, wk, f2, b0, b1, 2, Cin, KH, KW, rs, cs); break;
+            case 1: pair(o, y2, p, wk, f2, b0, b1, 1, Cin, KH, KW, rs, cs); break;
           }
           ow += nv << 2;
         }
-        for (; ow < OW; ow++) store<f32>(yr + (<usize>ow << 2), output(xr + (<usize>ow << 2), wk, Cin, KH, KW, rs, cs) + b);
+        for (; ow < OW; ow++) {
+          store<f32>(yr + (<usize>ow << 2), output(xr + (<usize>ow << 2), wk, Cin, KH, KW, rs, cs) + b0);
+          if (two) store<f32>(yr + ys + (<usize>ow << 2), output(xr + (<usize>ow << 2), wk + fs, Cin, KH, KW, rs, cs) + b1);
+        }
       }
     }
   }
@@ -137,40 +114,6 @@ function pair(y: usize, ys: usize, x: usize, wk: usize, fs: usize, b0: f32, b1: 
   if (nv > 1) { v128.store(y, f32x4.add(a1, bv), 16); v128.store(y1, f32x4.add(c1, cv), 16); }
   if (nv > 2) { v128.store(y, f32x4.add(a2, bv), 32); v128.store(y1, f32x4.add(c2, cv), 32); }
   if (nv > 3) { v128.store(y, f32x4.add(a3, bv), 48); v128.store(y1, f32x4.add(c3, cv), 48); }
-}
-
-/** nv (1…8, a constant once inlined) vectors of one output row: 4·nv columns from y. */
-// @ts-ignore: decorator
-@inline
-function segment(y: usize, x: usize, wk: usize, b: f32, nv: i32, Cin: i32, KH: i32, KW: i32, rs: usize, cs: usize): void {
-  const z = f32x4.splat(0);
-  let a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
-  let wp = wk, xc = x;
-  for (let c = 0; c < Cin; c++, xc += cs) {
-    for (let kh = 0; kh < KH; kh++) {
-      let q = xc + <usize>kh * rs;
-      for (let kw = 0; kw < KW; kw++, wp += 16, q += 4) {
-        const wv = v128.load(wp);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(q), wv));
-        if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(q, 16), wv));
-        if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load(q, 32), wv));
-        if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load(q, 48), wv));
-        if (nv > 4) a4 = f32x4.add(a4, f32x4.mul(v128.load(q, 64), wv));
-        if (nv > 5) a5 = f32x4.add(a5, f32x4.mul(v128.load(q, 80), wv));
-        if (nv > 6) a6 = f32x4.add(a6, f32x4.mul(v128.load(q, 96), wv));
-        if (nv > 7) a7 = f32x4.add(a7, f32x4.mul(v128.load(q, 112), wv));
-      }
-    }
-  }
-  const bv = f32x4.splat(b);
-  v128.store(y, f32x4.add(a0, bv));
-  if (nv > 1) v128.store(y, f32x4.add(a1, bv), 16);
-  if (nv > 2) v128.store(y, f32x4.add(a2, bv), 32);
-  if (nv > 3) v128.store(y, f32x4.add(a3, bv), 48);
-  if (nv > 4) v128.store(y, f32x4.add(a4, bv), 64);
-  if (nv > 5) v128.store(y, f32x4.add(a5, bv), 80);
-  if (nv > 6) v128.store(y, f32x4.add(a6, bv), 96);
-  if (nv > 7) v128.store(y, f32x4.add(a7, bv), 112);
 }
 
 /**

@@ -289,13 +289,17 @@ export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, t
 
 /**
  * y tiles = Aᵀ M[·][k][t] A (columns first, then rows) + bias[k] (unless bias is 0);
- * channel k starts `channel` floats after y's, its tiles at tout's offsets.
+ * channel k starts `channel` floats after y's, its m×m tiles at tout's offsets.
  */
 export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, r: i32): void {
-  if (r == 5) {
-    output_transform_2x2(y, M, bias, tout, T, t0, t1, Cout, channel, OW);
-    return;
-  }
+  // one body, compiled once per tile side (m a constant in each)
+  if (r == 5) output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 2);
+  else output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 4);
+}
+
+// @ts-ignore: decorator
+@inline
+function output_tiles(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, m: i32): void {
   const ms = plane(Cout * T), rs = <usize>OW << 2;
   for (let k = 0; k < Cout; k++) {
     const src = M + (<usize>(k * T) << 2), yk = y + (<usize>(k * channel) << 2);
@@ -303,25 +307,33 @@ export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T
     let t = t0;
     if (ASC_FEATURE_SIMD) {
       for (; t + 4 <= t1; t += 4) {
-        for (let j = 0; j < 6; j++) at6_at<v128>(tmpB + <usize>(j * 16), 96, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
-        for (let r = 0; r < 4; r++) at6_at<v128>(tmpC + <usize>(r * 64), 16, tmpB + <usize>(r * 96), 16);
-        // tmpC[r][s] holds four tiles' values: transpose each row into the tiles
+        for (let j = 0; j < 6; j++) at_at<v128>(m, tmpB + <usize>(j * 16), 96, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
+        for (let i = 0; i < m; i++) at_at<v128>(m, tmpC + <usize>(i * 16 * m), 16, tmpB + <usize>(i * 96), 16);
+        // tmpC[i][s] holds four tiles' values: each row goes back into the tiles
         const tab = tout + (<usize>t << 2);
         const d0 = yk + load<u32>(tab), d1 = yk + load<u32>(tab, 4), d2 = yk + load<u32>(tab, 8), d3 = yk + load<u32>(tab, 12);
         const bv = f32x4.splat(b);
-        for (let r = 0; r < 4; r++) {
-          const s = tmpC + <usize>(r * 64), o = <usize>r * rs;
-          transpose4_to(d0 + o, d1 + o, d2 + o, d3 + o, f32x4.add(v128.load(s), bv), f32x4.add(v128.load(s, 16), bv),
-            f32x4.add(v128.load(s, 32), bv), f32x4.add(v128.load(s, 48), bv));
+        for (let i = 0; i < m; i++) {
+          const s = tmpC + <usize>(i * 16 * m), o = <usize>i * rs;
+          const c0 = f32x4.add(v128.load(s), bv), c1 = f32x4.add(v128.load(s, 16), bv);
+          if (m == 4) {
+            transpose4_to(d0 + o, d1 + o, d2 + o, d3 + o, c0, c1, f32x4.add(v128.load(s, 32), bv), f32x4.add(v128.load(s, 48), bv));
+          } else {
+            const u = v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), v = v128.shuffle<f32>(c0, c1, 2, 6, 3, 7);
+            v128.store64_lane(d0 + o, u, 0);
+            v128.store64_lane(d1 + o, u, 1);
+            v128.store64_lane(d2 + o, v, 0);
+            v128.store64_lane(d3 + o, v, 1);
+          }
         }
       }
     }
     for (; t < t1; t++) {
       const d = yk + load<u32>(tout + (<usize>t << 2));
-      for (let j = 0; j < 6; j++) at6_at<f32>(tmpB + <usize>(j * 4), 24, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
-      for (let r = 0; r < 4; r++) at6_at<f32>(tmpC + <usize>(r * 16), 4, tmpB + <usize>(r * 24), 4);
-      for (let r = 0; r < 4; r++) {
-        for (let s = 0; s < 4; s++) store<f32>(d + <usize>r * rs + (<usize>s << 2), load<f32>(tmpC + <usize>(r * 16 + s * 4)) + b);
+      for (let j = 0; j < 6; j++) at_at<f32>(m, tmpB + <usize>(j * 4), 24, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
+      for (let i = 0; i < m; i++) at_at<f32>(m, tmpC + <usize>(i * 4 * m), 4, tmpB + <usize>(i * 24), 4);
+      for (let i = 0; i < m; i++) {
+        for (let s = 0; s < m; s++) store<f32>(d + <usize>i * rs + (<usize>s << 2), load<f32>(tmpC + <usize>(i * 4 * m + s * 4)) + b);
       }
     }
   }
@@ -329,10 +341,13 @@ export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T
 
 /** dM[·][k][t] = A dY Aᵀ (rows first, then columns) for the m×m tiles t0 … t1 − 1 of dy, laid out as output_transform's y. */
 export function output_grad_transform(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, r: i32): void {
-  if (r == 5) {
-    output_grad_transform_2x2(dM, dy, tout, T, t0, t1, Cout, channel, OW);
-    return;
-  }
+  if (r == 5) output_grad_tiles(dM, dy, tout, T, t0, t1, Cout, channel, OW, 2);
+  else output_grad_tiles(dM, dy, tout, T, t0, t1, Cout, channel, OW, 4);
+}
+
+// @ts-ignore: decorator
+@inline
+function output_grad_tiles(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, m: i32): void {
   const ms = plane(Cout * T), rs = <usize>OW << 2;
   for (let k = 0; k < Cout; k++) {
     const dst = dM + (<usize>(k * T) << 2), yk = dy + (<usize>(k * channel) << 2);
@@ -341,88 +356,29 @@ export function output_grad_transform(dM: usize, dy: usize, tout: usize, T: i32,
       for (; t + 4 <= t1; t += 4) {
         const tab = tout + (<usize>t << 2);
         const s0 = yk + load<u32>(tab), s1 = yk + load<u32>(tab, 4), s2 = yk + load<u32>(tab, 8), s3 = yk + load<u32>(tab, 12);
-        for (let r = 0; r < 4; r++) {
-          // row r of the four tiles as four columns (a 4×4 transpose)
-          const o = <usize>r * rs;
-          const a = v128.load(s0 + o), b = v128.load(s1 + o), c = v128.load(s2 + o), d = v128.load(s3 + o);
-          const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
-          const t2 = v128.shuffle<f32>(a, b, 2, 6, 3, 7), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
-          a4<v128>(tmpB + <usize>(r * 96), 16,
-            v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7),
-            v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+        for (let i = 0; i < m; i++) {
+          // row i of the four tiles as m columns (a 4×4 transpose, or pairs)
+          const o = <usize>i * rs;
+          if (m == 4) {
+            const a = v128.load(s0 + o), b = v128.load(s1 + o), c = v128.load(s2 + o), d = v128.load(s3 + o);
+            const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+            const t2 = v128.shuffle<f32>(a, b, 2, 6, 3, 7), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+            a4<v128>(tmpB + <usize>(i * 96), 16,
+              v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7),
+              v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+          } else {
+            const ab = v128.shuffle<f32>(v128.load64_zero(s0 + o), v128.load64_zero(s1 + o), 0, 4, 1, 5);
+            const cd = v128.shuffle<f32>(v128.load64_zero(s2 + o), v128.load64_zero(s3 + o), 0, 4, 1, 5);
+            a2<v128>(tmpB + <usize>(i * 96), 16, v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
+          }
         }
-        for (let j = 0; j < 6; j++) a4_at<v128>(dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 16), 96);
+        for (let j = 0; j < 6; j++) a_at<v128>(m, dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 16), 96);
       }
     }
     for (; t < t1; t++) {
       const p = yk + load<u32>(tout + (<usize>t << 2));
-      for (let r = 0; r < 4; r++) a4_at<f32>(tmpB + <usize>(r * 24), 4, p + <usize>r * rs, 4);
-      for (let j = 0; j < 6; j++) a4_at<f32>(dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 4), 24);
-    }
-  }
-}
-
-/** output_transform for F(2×2, 5×5): 2×2 tiles. */
-function output_transform_2x2(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32): void {
-  const ms = plane(Cout * T), rs = <usize>OW << 2;
-  for (let k = 0; k < Cout; k++) {
-    const src = M + (<usize>(k * T) << 2), yk = y + (<usize>(k * channel) << 2);
-    const b: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
-    let t = t0;
-    if (ASC_FEATURE_SIMD) {
-      for (; t + 4 <= t1; t += 4) {
-        for (let j = 0; j < 6; j++) at2_at<v128>(tmpB + <usize>(j * 16), 96, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
-        for (let r = 0; r < 2; r++) at2_at<v128>(tmpC + <usize>(r * 32), 16, tmpB + <usize>(r * 96), 16);
-        // tmpC[r][s] holds four tiles' values: interleave each row's two into the tiles
-        const tab = tout + (<usize>t << 2);
-        const d0 = yk + load<u32>(tab), d1 = yk + load<u32>(tab, 4), d2 = yk + load<u32>(tab, 8), d3 = yk + load<u32>(tab, 12);
-        const bv = f32x4.splat(b);
-        for (let r = 0; r < 2; r++) {
-          const s = tmpC + <usize>(r * 32), o = <usize>r * rs;
-          const c0 = f32x4.add(v128.load(s), bv), c1 = f32x4.add(v128.load(s, 16), bv);
-          const u = v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), v = v128.shuffle<f32>(c0, c1, 2, 6, 3, 7);
-          v128.store64_lane(d0 + o, u, 0);
-          v128.store64_lane(d1 + o, u, 1);
-          v128.store64_lane(d2 + o, v, 0);
-          v128.store64_lane(d3 + o, v, 1);
-        }
-      }
-    }
-    for (; t < t1; t++) {
-      const d = yk + load<u32>(tout + (<usize>t << 2));
-      for (let j = 0; j < 6; j++) at2_at<f32>(tmpB + <usize>(j * 4), 24, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
-      for (let r = 0; r < 2; r++) at2_at<f32>(tmpC + <usize>(r * 8), 4, tmpB + <usize>(r * 24), 4);
-      for (let r = 0; r < 2; r++) {
-        for (let s = 0; s < 2; s++) store<f32>(d + <usize>r * rs + (<usize>s << 2), load<f32>(tmpC + <usize>(r * 8 + s * 4)) + b);
-      }
-    }
-  }
-}
-
-/** output_grad_transform for F(2×2, 5×5): 2×2 tiles. */
-function output_grad_transform_2x2(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32): void {
-  const ms = plane(Cout * T), rs = <usize>OW << 2;
-  for (let k = 0; k < Cout; k++) {
-    const dst = dM + (<usize>(k * T) << 2), yk = dy + (<usize>(k * channel) << 2);
-    let t = t0;
-    if (ASC_FEATURE_SIMD) {
-      for (; t + 4 <= t1; t += 4) {
-        const tab = tout + (<usize>t << 2);
-        const s0 = yk + load<u32>(tab), s1 = yk + load<u32>(tab, 4), s2 = yk + load<u32>(tab, 8), s3 = yk + load<u32>(tab, 12);
-        for (let r = 0; r < 2; r++) {
-          // row r of the four tiles as two columns
-          const o = <usize>r * rs;
-          const ab = v128.shuffle<f32>(v128.load64_zero(s0 + o), v128.load64_zero(s1 + o), 0, 4, 1, 5);
-          const cd = v128.shuffle<f32>(v128.load64_zero(s2 + o), v128.load64_zero(s3 + o), 0, 4, 1, 5);
-          a2<v128>(tmpB + <usize>(r * 96), 16, v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
-        }
-        for (let j = 0; j < 6; j++) a2_at<v128>(dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 16), 96);
-      }
-    }
-    for (; t < t1; t++) {
-      const p = yk + load<u32>(tout + (<usize>t << 2));
-      for (let r = 0; r < 2; r++) a2_at<f32>(tmpB + <usize>(r * 24), 4, p + <usize>r * rs, 4);
-      for (let j = 0; j < 6; j++) a2_at<f32>(dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 4), 24);
+      for (let i = 0; i < m; i++) a_at<f32>(m, tmpB + <usize>(i * 24), 4, p + <usize>i * rs, 4);
+      for (let j = 0; j < 6; j++) a_at<f32>(m, dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 4), 24);
     }
   }
 }
@@ -583,6 +539,22 @@ function gt6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   store<T>(dst, add<T>(add<T>(mul<T>(u0, 0.25), mul<T>(p, <f32>(-1.0 / 6))), mul<T>(q, <f32>(1.0 / 24))));
   store<T>(dst + ds, add<T>(mul<T>(sub<T>(u1, u2), <f32>(-1.0 / 6)), mul<T>(sub<T>(u3, u4), <f32>(1.0 / 12))));
   store<T>(dst + 2 * ds, add<T>(add<T>(mul<T>(p, <f32>(-1.0 / 6)), mul<T>(q, <f32>(1.0 / 6))), u5));
+}
+
+/** Aᵀ·v for the tile side m: 6 → m. */
+// @ts-ignore: decorator
+@inline
+function at_at<T>(m: i32, dst: usize, ds: usize, src: usize, ss: usize): void {
+  if (m == 4) at6_at<T>(dst, ds, src, ss);
+  else at2_at<T>(dst, ds, src, ss);
+}
+
+/** A·e for the tile side m: m → 6. */
+// @ts-ignore: decorator
+@inline
+function a_at<T>(m: i32, dst: usize, ds: usize, src: usize, ss: usize): void {
+  if (m == 4) a4_at<T>(dst, ds, src, ss);
+  else a2_at<T>(dst, ds, src, ss);
 }
 
 /** Aᵀ·m for m = 2 (F(2×2, 5×5)), 6 → 2. */
