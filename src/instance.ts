@@ -188,6 +188,8 @@ export class Kernels {
         k.conv3x3_batchnorm_forward_eval(y, col, yc, x, w, bias, bias, bias, st, rv, N, Cin, H, H, C, 1e-5, 0, 1);
         k.conv3x3_batchnorm_backward(x, w, bias, st, st2, dyc, y, w, bias, col, yc, st, st2, N, Cin, H, H, C, 0, 1);
       }
+      k.conv3x3_batchnorm_forward_train(y, col, yc, st, st2, st, rv, x, w, bias, bias, bias, N, 1, H, H, C, 0.1, 1e-5, 0, 1);
+      k.conv3x3_batchnorm_backward(0, w, bias, st, st2, dyc, y, w, bias, col, yc, st, st2, N, 1, H, H, C, 0, 1); // a first layer's own path
       k.relu_maxpool2x2_forward(pooled, idx, y, N * C, 4, 4);
       k.relu_maxpool2x2_backward(y, pooled, pooled, idx, N * C, 4, 4);
       k.batchnorm_features_forward_train(y, st, st2, st, rv, x, bias, bias, N, C, 0.1, 1e-5);
