@@ -86,16 +86,17 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
     });
   });
 
-  // any convolution: im2col (5×5 'same', 3×3 stride 2) and Winograd with a padded copy (3×3 'same', 5×5 'same') or without (5×5 'valid')
+  // any convolution: im2col (5×5 'same', 3×3 stride 2), Winograd with a padded copy (3×3 'same', 5×5 'same') or without (5×5 'valid'), direct (5×5 'same', 3×5 'valid')
   const generalShapes: [number, number, number, number, number, number, number, number, number, number, number][] = [
-    // N, Cin, H, W, Cout, KH, KW, stride, padT, padL (OH, OW follow)
+    // N, Cin, H, W, Cout, KH, KW, stride, padT, padL (OH, OW follow), algorithm (0 im2col, 1 Winograd, 2 direct)
     [5, 3, 11, 9, 6, 5, 5, 1, 2, 2, 0], [4, 6, 9, 12, 17, 3, 3, 2, 1, 1, 0], [3, 9, 8, 12, 7, 3, 3, 1, 1, 1, 1],
     [5, 3, 10, 8, 6, 5, 5, 1, 2, 2, 1], [6, 6, 14, 14, 9, 5, 5, 1, 0, 0, 1],
+    [5, 1, 12, 18, 5, 5, 5, 1, 2, 2, 2], [4, 3, 9, 11, 4, 3, 5, 1, 0, 0, 2],
   ];
-  it.each(generalShapes)('conv2d N=%i Cin=%i %i×%i Cout=%i %i×%i stride %i, padding %i/%i (Winograd: %i): forward and backward split by the kernel', (N, Cin, H, W, Cout, KH, KW, S, padT, padL, wino) => {
+  it.each(generalShapes)('conv2d N=%i Cin=%i %i×%i Cout=%i %i×%i stride %i, padding %i/%i algorithm %i: forward and backward split by the kernel', (N, Cin, H, W, Cout, KH, KW, S, padT, padL, a) => {
     const OH = Math.floor((H + 2 * padT - KH) / S) + 1, OW = Math.floor((W + 2 * padL - KW) / S) + 1, P = OH * OW;
     sameOnEach((k, r) => {
-      const algo = wino ? k.CONV_WINOGRAD : k.CONV_IM2COL;
+      const algo = [k.CONV_IM2COL, k.CONV_WINOGRAD, k.CONV_DIRECT][a];
       expect(k.k.conv2d_supports(algo, KH, KW, S, OH, OW)).toBe(true);
       const x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dy = r(N * Cout * P), dw = r(Cout * Cin * KH * KW), db = r(Cout);
       const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yc = k.alloc(Cout * N * P), y = k.alloc(N * Cout * P), dx = k.alloc(N * Cin * H * W);
