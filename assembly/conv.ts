@@ -248,7 +248,7 @@ function first_layer_batchnorm_forward_train(
   im2col_3x3_images(col, x, N, Cin, H, W, n0, n1);
   fill_run(col + (<usize>(K * NP + n0 * P) << 2), 1, (n1 - n0) * P);
   barrier(parts); // every image's columns
-  // this part's rows r0 … r1 − 1 of G, GRAM_BLOCK columns at a time (stageA: at most 16×… floats: K1 ≤ 16, rows ≤ 9)
+  // this part's rows r0 … r1 − 1 of G, GRAM_BLOCK columns at a time into stageA (few inputs means Cin = 1: K1 = 10, at most 100 of its 144 floats)
   const r0 = part_from(K1, 2, part, parts), r1 = part_to(K1, 2, part, parts);
   for (let i = r0 * K1; i < r1 * K1; i++) store<f64>(G + (<usize>i << 3), 0);
   for (let b0 = 0; b0 < NP && r1 > r0; b0 += GRAM_BLOCK) {

@@ -59,8 +59,8 @@ export function winograd_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32, 
 // @ts-ignore: decorator
 @inline
 function weight_grad_transposed(Cin: i32, Cout: i32): bool {
-  const rows = (m: i32): i32 => (m + 1) & ~1, cols = (n: i32): i32 => (n + 15) & ~15;
-  return rows(Cin) * cols(Cout) < rows(Cout) * cols(Cin);
+  // padded sizes: rows in pairs, columns in panels of 16
+  return ((Cin + 1) & ~1) * ((Cout + 15) & ~15) < ((Cout + 1) & ~1) * ((Cin + 15) & ~15);
 }
 
 /**
@@ -389,26 +389,16 @@ function output_grad_tiles(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t
 @inline
 function filter_tile<T>(dst: usize, xs: usize, src: usize, cs: usize, rs: usize, r: i32): void {
   const L = <usize>sizeof<T>(), R = <usize>r;
-  if (r == 5) {
-    for (let j: usize = 0; j < 5; j++) g5_at<T>(tmpB + j * L, 5 * L, src + j * cs, rs);
-    for (let i: usize = 0; i < 6; i++) g5_at<T>(dst + i * 6 * xs, xs, tmpB + i * 5 * L, L);
-    return;
-  }
-  for (let j: usize = 0; j < R; j++) g6_at<T>(tmpB + j * L, 3 * L, src + j * cs, rs);
-  for (let i: usize = 0; i < 6; i++) g6_at<T>(dst + i * 6 * xs, xs, tmpB + i * 3 * L, L);
+  for (let j: usize = 0; j < R; j++) g_at<T>(r, tmpB + j * L, R * L, src + j * cs, rs);
+  for (let i: usize = 0; i < 6; i++) g_at<T>(r, dst + i * 6 * xs, xs, tmpB + i * R * L, L);
 }
 
 // @ts-ignore: decorator
 @inline
 function filter_grad_tile<T>(dst: usize, cs: usize, rs: usize, src: usize, xs: usize, r: i32): void {
   const L = <usize>sizeof<T>();
-  if (r == 5) {
-    for (let j: usize = 0; j < 6; j++) gt5_at<T>(tmpB + j * L, 6 * L, src + j * xs, 6 * xs);
-    for (let i: usize = 0; i < 5; i++) gt5_at<T>(dst + i * rs, cs, tmpB + i * 6 * L, L);
-    return;
-  }
-  for (let j: usize = 0; j < 6; j++) gt6_at<T>(tmpB + j * L, 6 * L, src + j * xs, 6 * xs);
-  for (let i: usize = 0; i < 3; i++) gt6_at<T>(dst + i * rs, cs, tmpB + i * 6 * L, L);
+  for (let j: usize = 0; j < 6; j++) gt_at<T>(r, tmpB + j * L, 6 * L, src + j * xs, 6 * xs);
+  for (let i: usize = 0; i < <usize>r; i++) gt_at<T>(r, dst + i * rs, cs, tmpB + i * 6 * L, L);
 }
 
 /** Rows a, b, c, d of a 4×4 block → its columns, stored at d0 … d3. */
@@ -486,7 +476,7 @@ function b6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
 /** Aᵀ·m, 6 → 4. */
 // @ts-ignore: decorator
 @inline
-function at6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+function at4_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   const m0 = load<T>(src), m1 = load<T>(src + ss), m2 = load<T>(src + 2 * ss);
   const m3 = load<T>(src + 3 * ss), m4 = load<T>(src + 4 * ss), m5 = load<T>(src + 5 * ss);
   const p = add<T>(m1, m2), q = sub<T>(m1, m2), r = add<T>(m3, m4), s = sub<T>(m3, m4);
@@ -496,7 +486,7 @@ function at6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   store<T>(dst + 3 * ds, add<T>(add<T>(q, mul<T>(s, 8)), m5));
 }
 
-/** A·e (the transpose of at6), 4 → 6. */
+/** A·e (the transpose of at4), 4 → 6. */
 // @ts-ignore: decorator
 @inline
 function a4_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
@@ -518,7 +508,7 @@ function a4<T>(dst: usize, ds: usize, e0: T, e1: T, e2: T, e3: T): void {
 /** G·g, 3 → 6. */
 // @ts-ignore: decorator
 @inline
-function g6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+function g3_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   const g0 = load<T>(src), g1 = load<T>(src + ss), g2 = load<T>(src + 2 * ss);
   const a = add<T>(mul<T>(g0, <f32>(1.0 / 24)), mul<T>(g2, <f32>(1.0 / 6))), b = mul<T>(g1, <f32>(1.0 / 12));
   store<T>(dst, mul<T>(g0, 0.25));
@@ -529,10 +519,10 @@ function g6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   store<T>(dst + 5 * ds, g2);
 }
 
-/** Gᵀ·u (the transpose of g6), 6 → 3. */
+/** Gᵀ·u (the transpose of g3), 6 → 3. */
 // @ts-ignore: decorator
 @inline
-function gt6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
+function gt3_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   const u0 = load<T>(src), u1 = load<T>(src + ss), u2 = load<T>(src + 2 * ss);
   const u3 = load<T>(src + 3 * ss), u4 = load<T>(src + 4 * ss), u5 = load<T>(src + 5 * ss);
   const p = add<T>(u1, u2), q = add<T>(u3, u4);
@@ -541,11 +531,27 @@ function gt6_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {
   store<T>(dst + 2 * ds, add<T>(add<T>(mul<T>(p, <f32>(-1.0 / 6)), mul<T>(q, <f32>(1.0 / 6))), u5));
 }
 
+/** G·g for the filter side r: r → 6. */
+// @ts-ignore: decorator
+@inline
+function g_at<T>(r: i32, dst: usize, ds: usize, src: usize, ss: usize): void {
+  if (r == 3) g3_at<T>(dst, ds, src, ss);
+  else g5_at<T>(dst, ds, src, ss);
+}
+
+/** Gᵀ·u for the filter side r: 6 → r. */
+// @ts-ignore: decorator
+@inline
+function gt_at<T>(r: i32, dst: usize, ds: usize, src: usize, ss: usize): void {
+  if (r == 3) gt3_at<T>(dst, ds, src, ss);
+  else gt5_at<T>(dst, ds, src, ss);
+}
+
 /** Aᵀ·v for the tile side m: 6 → m. */
 // @ts-ignore: decorator
 @inline
 function at_at<T>(m: i32, dst: usize, ds: usize, src: usize, ss: usize): void {
-  if (m == 4) at6_at<T>(dst, ds, src, ss);
+  if (m == 4) at4_at<T>(dst, ds, src, ss);
   else at2_at<T>(dst, ds, src, ss);
 }
 
@@ -586,7 +592,7 @@ function a2<T>(dst: usize, ds: usize, e0: T, e1: T): void {
   store<T>(dst + 5 * ds, e1);
 }
 
-/** G·g for a 5-tap filter, 5 → 6 (rows: p⁰…p⁴ at p = 0, 1, −1, 2, −2, scaled as g6's, then ∞). */
+/** G·g for a 5-tap filter, 5 → 6 (rows: p⁰…p⁴ at p = 0, 1, −1, 2, −2, scaled as g3's, then ∞). */
 // @ts-ignore: decorator
 @inline
 function g5_at<T>(dst: usize, ds: usize, src: usize, ss: usize): void {

@@ -1,7 +1,7 @@
 // `npm run bench -- kernels`: every kernel, forward and backward, on the study's
 // shapes (a batch of 100 pairs: 200 digits through a shared trunk, 100 rows
 // through the comparison head), SIMD and scalar builds side by side.
-import { Kernels, loadKernels } from '../src/kernels.js';
+import { Kernels, loadKernels, CONV_ALGORITHMS } from '../src/kernels.js';
 import { convGeometry, Padding } from '../src/layers.js';
 import { Rng } from '../src/prng.js';
 import { table, timeIt } from './common.js';
@@ -22,8 +22,10 @@ function rand(k: Kernels, n: number, seed = 1): number {
   return p;
 }
 
-// gemm's flags are assembly/'s constants (the same in both builds); read once from a SIMD instance.
-const { GEMM_TRANS_A, GEMM_TRANS_B } = await loadKernels('simd');
+// gemm's flags, the convolution algorithms and which shapes each computes are assembly/'s
+// (the same in both builds); read once from a SIMD instance.
+const simd = await loadKernels('simd');
+const { GEMM_TRANS_A, GEMM_TRANS_B } = simd;
 
 function gemmCase(name: string, M: number, N: number, K: number, flags: number): Case {
   const tA = (flags & GEMM_TRANS_A) !== 0, tB = (flags & GEMM_TRANS_B) !== 0;
@@ -66,23 +68,20 @@ function conv2dCases(label: string, N: number, Cin: number, H: number, W: number
   const shape = `${N}×${Cin}×${H}×${W} → ${Cout}, ${K}×${K}/${S} ${pad}`;
   const cases: Case[] = [];
   const first = Cin === 1;
-  for (const [name, algo] of [['im2col', 0], ['winograd', 1], ['direct', 2]] as const) {
+  for (const name of CONV_ALGORITHMS) {
+    if (!simd.k.conv2d_supports(simd.convAlgorithms[name], K, K, S, OH, OW)) continue;
     const plan = (k: Kernels) => {
-      const a = { im2col: k.CONV_IM2COL, winograd: k.CONV_WINOGRAD, direct: k.CONV_DIRECT }[name];
-      if (!k.k.conv2d_supports(a, K, K, S, OH, OW)) return null;
+      const a = k.convAlgorithms[name];
       return {
         a, x: rand(k, N * Cin * H * W), w: rand(k, Cout * Cin * K * K), b: rand(k, Cout), y: k.alloc(N * Cout * OH * OW),
         ws: k.alloc(k.k.conv2d_workspace(a, N, Cin, H, W, Cout, K, K, pT, pL, OH, OW)), yc: k.alloc(Cout * N * OH * OW),
         dy: rand(k, N * Cout * OH * OW), dx: k.alloc(N * Cin * H * W), dw: k.alloc(Cout * Cin * K * K), db: k.alloc(Cout),
       };
     };
-    const tile = K === 3 ? 4 : K === 5 ? 2 : 0; // Winograd claims 3×3 and 5×5, stride 1, sides multiples of its tile
-    if (algo === 1 && !(tile && S === 1 && OH % tile === 0 && OW % tile === 0)) continue;
-    if (algo === 2 && S !== 1) continue; // direct: stride 1
-    const fwd = (k: Kernels, p: NonNullable<ReturnType<typeof plan>>) => k.k.conv2d_forward(p.a, p.y, p.ws, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1);
+    const fwd = (k: Kernels, p: ReturnType<typeof plan>) => k.k.conv2d_forward(p.a, p.y, p.ws, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1);
     cases.push(
-      { name: `${label} forward (${name})`, shape, flops: f, setup: (k) => { const p = plan(k)!; return () => fwd(k, p); } },
-      { name: `${label} backward${first ? ' (no dx)' : ''} (${name})`, shape, flops: first ? f : 2 * f, setup: (k) => { const p = plan(k)!; fwd(k, p); return () => k.k.conv2d_backward(p.a, first ? 0 : p.dx, p.dw, p.db, p.yc, p.dy, p.w, p.ws, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1); } },
+      { name: `${label} forward (${name})`, shape, flops: f, setup: (k) => { const p = plan(k); return () => fwd(k, p); } },
+      { name: `${label} backward${first ? ' (no dx)' : ''} (${name})`, shape, flops: first ? f : 2 * f, setup: (k) => { const p = plan(k); fwd(k, p); return () => k.k.conv2d_backward(p.a, first ? 0 : p.dx, p.dw, p.db, p.yc, p.dy, p.w, p.ws, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1); } },
     );
   }
   return cases;

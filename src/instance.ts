@@ -27,6 +27,10 @@ const PAGE = 65536;
 export const MEMORY_LIMIT = 2 ** 32;
 
 /** One instance of a kernel build with its memory planner. */
+/** The general convolution's algorithms (assembly/conv2d.ts's CONV_* ids), by name. */
+export const CONV_ALGORITHMS = ['im2col', 'winograd', 'direct'] as const;
+export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
+
 export class Kernels {
   readonly k: KernelExports;
   readonly build: Build;
@@ -34,9 +38,7 @@ export class Kernels {
   readonly GEMM_TRANS_A: number;
   readonly GEMM_TRANS_B: number;
   readonly GEMM_ACCUMULATE: number;
-  readonly CONV_IM2COL: number;
-  readonly CONV_WINOGRAD: number;
-  readonly CONV_DIRECT: number;
+  readonly convAlgorithms: Readonly<Record<ConvAlgorithm, number>>;
   private top: number;
   private team: Team | null = null;
   private buf: ArrayBuffer | null = null;
@@ -49,9 +51,7 @@ export class Kernels {
     this.GEMM_TRANS_A = exports.GEMM_TRANS_A.value;
     this.GEMM_TRANS_B = exports.GEMM_TRANS_B.value;
     this.GEMM_ACCUMULATE = exports.GEMM_ACCUMULATE.value;
-    this.CONV_IM2COL = exports.CONV_IM2COL.value;
-    this.CONV_WINOGRAD = exports.CONV_WINOGRAD.value;
-    this.CONV_DIRECT = exports.CONV_DIRECT.value;
+    this.convAlgorithms = { im2col: exports.CONV_IM2COL.value, winograd: exports.CONV_WINOGRAD.value, direct: exports.CONV_DIRECT.value };
     this.top = align(this.k.heap_base());
     const wsBytes = this.k.workspace_bytes_needed();
     const ws = this.allocBytes(wsBytes);

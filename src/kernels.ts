@@ -7,8 +7,8 @@ import { Kernels, Build, BuildChoice, MEMORY_LIMIT } from './instance.js';
 import { hasNodeModules, loadAsset, nodeModule } from './asset.js';
 import { Team, TeamOptions, helpersAvailable, coreCount } from './team.js';
 
-export { Kernels, MEMORY_LIMIT } from './instance.js';
-export type { Build, BuildChoice, KernelExports } from './instance.js';
+export { Kernels, MEMORY_LIMIT, CONV_ALGORITHMS } from './instance.js';
+export type { Build, BuildChoice, KernelExports, ConvAlgorithm } from './instance.js';
 
 /** A build's file: the plain one, or its twin on shared memory that helper threads can join. */
 type Variant = Build | `${Build}-threads`;

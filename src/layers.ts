@@ -5,7 +5,7 @@
 // the input needs none: grad = 0). Weight gradients accumulate; the Net zeroes
 // them once per step. `n` is the number of samples in the current batch, at
 // most the batch size the Net was planned for.
-import { Kernels } from './kernels.js';
+import { Kernels, ConvAlgorithm } from './kernels.js';
 import { Rng } from './prng.js';
 
 /** An activation: values and gradient buffers (byte offsets), `size` floats per sample. */
@@ -221,9 +221,7 @@ export interface ConvOptions {
   algorithm?: ConvAlgorithm;
 }
 
-/** The general convolution's algorithms (assembly/conv2d.ts), by name. */
-export const CONV_ALGORITHMS = ['im2col', 'winograd', 'direct'] as const;
-export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
+export type { ConvAlgorithm };
 
 /**
  * 2-D convolution. x: [n, cin, h, w] → out: [n, cout, oh, ow]. The study's
@@ -261,7 +259,7 @@ export class Conv2d implements Layer {
       this.algo = -1;
     } else {
       this.algo = opts.algorithm === undefined ? k.k.conv2d_algorithm(cin, cout, kh, kw, stride, this.outH, this.outW)
-        : { im2col: k.CONV_IM2COL, winograd: k.CONV_WINOGRAD, direct: k.CONV_DIRECT }[opts.algorithm];
+        : k.convAlgorithms[opts.algorithm];
       if (!k.k.conv2d_supports(this.algo, kh, kw, stride, this.outH, this.outW)) {
         throw new Error(`${name}: the ${opts.algorithm} algorithm does not apply to a ${kh}×${kw} stride-${stride} convolution with a ${this.outH}×${this.outW} output (Winograd: 3×3 or 5×5, stride 1, output sides multiples of 4 or 2; direct: stride 1)`);
       }

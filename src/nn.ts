@@ -8,10 +8,10 @@
 // kernels serve in one pass (3×3 conv → batch norm, ReLU → 2×2 max pool), so a
 // training step allocates nothing. Parameters carry PyTorch-style names
 // (`<layer name>.weight`), so weights move to and from PyTorch as safetensors.
-import { Kernels, loadKernels, BuildChoice } from './kernels.js';
+import { Kernels, loadKernels, BuildChoice, CONV_ALGORITHMS } from './kernels.js';
 import {
   Act, Layer, Net, Conv2d, Conv2dBatchNorm, Linear, BatchNorm, ReLU, ReluMaxPool, Pool2d, GlobalAvgPool2d, Activation, Dropout,
-  Stack, PairConcat, GradSum, Optimizer, checkOptimizer, convGeometry, Padding, ConvAlgorithm, CONV_ALGORITHMS,
+  Stack, PairConcat, GradSum, Optimizer, checkOptimizer, convGeometry, Padding, ConvAlgorithm,
 } from './layers.js';
 import { loadNet, saveNet } from './safetensors.js';
 import { Rng } from './prng.js';

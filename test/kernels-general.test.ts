@@ -47,7 +47,7 @@ describe.each(builds)('%s build: general kernels', (build) => {
     const gx = ref.numericGrad((v) => L(v, w, b), x.slice());
     const gwt = ref.numericGrad((v) => L(x, v, b), w.slice()).map((g) => g + 0.5); // dw accumulates onto 0.5
     const gb = ref.numericGrad((v) => L(x, w, v), b.slice());
-    const algos = [k.CONV_IM2COL, k.CONV_WINOGRAD, k.CONV_DIRECT].filter((a) => k.k.conv2d_supports(a, KH, KW, S, OH, OW));
+    const algos = Object.values(k.convAlgorithms).filter((a) => k.k.conv2d_supports(a, KH, KW, S, OH, OW));
     const tile = KH === 3 ? 4 : 2; // Winograd F(4×4, 3×3) or F(2×2, 5×5)
     const winograd = (KH === 3 || KH === 5) && KW === KH && S === 1 && OH % tile === 0 && OW % tile === 0;
     expect(algos.length).toBe(1 + (winograd ? 1 : 0) + (S === 1 ? 1 : 0));
@@ -56,7 +56,7 @@ describe.each(builds)('%s build: general kernels', (build) => {
       const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yc = k.alloc(Cout * N * OH * OW);
       const px = put(k, x), pw = put(k, w), pb = put(k, b), py = k.alloc(y.length);
       k.k.conv2d_forward(algo, py, ws, yc, px, pw, pb, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW, 0, 1);
-      const tol = algo === k.CONV_WINOGRAD ? 1e-5 : 1e-6; // Winograd's transforms cost about a digit
+      const tol = algo === k.convAlgorithms.winograd ? 1e-5 : 1e-6; // Winograd's transforms cost about a digit
       expect(ref.relErr(get(k, py, y.length), y), `algorithm ${algo}`).toBeLessThan(tol);
       const pdy = put(k, r), pdx = k.alloc(x.length), pdw = put(k, new Float64Array(w.length).fill(0.5)), pdb = k.alloc(Cout);
       k.k.conv2d_backward(algo, pdx, pdw, pdb, yc, pdy, pw, ws, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW, 0, 1);
@@ -75,7 +75,7 @@ describe.each(builds)('%s build: general kernels', (build) => {
   });
 
   it('conv2d picks Winograd for wide 3×3 and 5×5 stride-1 layers with output sides multiples of the tile, direct for few filters over long rows, im2col elsewhere', () => {
-    const [I, Wg, D] = [k.CONV_IM2COL, k.CONV_WINOGRAD, k.CONV_DIRECT];
+    const { im2col: I, winograd: Wg, direct: D } = k.convAlgorithms;
     // [Cin, Cout, KH, KW, stride, OH, OW] → algorithm
     const cases: [number, number, number, number, number, number, number, number][] = [
       [8, 32, 3, 3, 1, 4, 8, Wg], [7, 32, 3, 3, 1, 4, 8, I], [8, 32, 3, 3, 2, 4, 8, I], [8, 32, 3, 3, 1, 6, 8, I],
@@ -210,7 +210,7 @@ describe('general kernels: SIMD and scalar builds agree bit for bit', () => {
       for (const [N, Cin, H, W, Cout, KH, KW, S, pad] of [[3, 9, 8, 12, 19, 3, 3, 1, 'same'], [2, 5, 9, 9, 7, 5, 5, 2, 'same'], [2, 9, 10, 14, 6, 3, 3, 1, 'valid'], [3, 5, 10, 8, 6, 5, 5, 1, 'same']] as ConvShape[]) {
         const gh = convGeometry(H, KH, S, pad), gw = convGeometry(W, KW, S, pad);
         const [OH, OW, pT, pL] = [gh.out, gw.out, gh.before, gw.before];
-        for (const algo of [k.CONV_IM2COL, k.CONV_WINOGRAD, k.CONV_DIRECT].filter((a) => k.k.conv2d_supports(a, KH, KW, S, OH, OW))) {
+        for (const algo of Object.values(k.convAlgorithms).filter((a) => k.k.conv2d_supports(a, KH, KW, S, OH, OW))) {
           const x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), y = k.alloc(N * Cout * OH * OW);
           const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, pT, pL, OH, OW)), yc = k.alloc(Cout * N * OH * OW);
           k.k.conv2d_forward(algo, y, ws, yc, x, w, b, N, Cin, H, W, Cout, KH, KW, S, pT, pL, OH, OW, 0, 1);

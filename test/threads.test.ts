@@ -3,7 +3,7 @@
 // for 1, 2 and 3 threads on both builds.
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadKernels, Kernels, Build } from '../src/kernels.js';
+import { loadKernels, Kernels, Build, CONV_ALGORITHMS } from '../src/kernels.js';
 import { trainRound } from '../src/train.js';
 import { runRounds } from '../src/study/runner.js';
 import { layers as nn, sequential } from '../src/nn.js';
@@ -96,7 +96,7 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
   it.each(generalShapes)('conv2d N=%i Cin=%i %i×%i Cout=%i %i×%i stride %i, padding %i/%i algorithm %i: forward and backward split by the kernel', (N, Cin, H, W, Cout, KH, KW, S, padT, padL, a) => {
     const OH = Math.floor((H + 2 * padT - KH) / S) + 1, OW = Math.floor((W + 2 * padL - KW) / S) + 1, P = OH * OW;
     sameOnEach((k, r) => {
-      const algo = [k.CONV_IM2COL, k.CONV_WINOGRAD, k.CONV_DIRECT][a];
+      const algo = k.convAlgorithms[CONV_ALGORITHMS[a]];
       expect(k.k.conv2d_supports(algo, KH, KW, S, OH, OW)).toBe(true);
       const x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dy = r(N * Cout * P), dw = r(Cout * Cin * KH * KW), db = r(Cout);
       const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yc = k.alloc(Cout * N * P), y = k.alloc(N * Cout * P), dx = k.alloc(N * Cin * H * W);
