@@ -18,10 +18,13 @@
 // Transforms run four tiles to a vector in the SIMD build and one tile at a
 // time in the scalar build, through the same generic code: the same operations
 // in the same order, so both builds give bit-identical results.
-import { gemm, GEMM_TRANS_A, GEMM_TRANS_B } from "./gemm";
+import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 // transform staging, per thread: 36 values of one tile group (a vector or a float each)
 import { stageA as tmpA, stageB as tmpB, stageC as tmpC } from "./workspace";
 import { barrier, part_from, part_to } from "./threads";
+
+/** Floats of one block of products (block_tiles): 256 KB, half of a core's L2 here (32768 and 131072: slower on LeNet's conv2). */
+const BLOCK_FLOATS: i32 = 65536;
 
 /** Winograd needs output sides that are multiples of 4; it pays once the channel products dominate. */
 export function winograd_applies(Cin: i32, H: i32, W: i32): bool {
@@ -110,10 +113,38 @@ export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: 
   tile_tables(tin, tout, n0, n1, Cin, H, W, nchw ? Cout * P : P, r);
   filter_transform(U, w, Cout, Cin, r, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
   barrier(parts);
-  input_transform(V, x, tin, T, t0, t1, Cin, H, W);
-  const off = <usize>t0 << 2;
-  if (t1 > t0) for (let xi: usize = 0; xi < 36; xi++) gemm(M + xi * ms + off, U + xi * us, V + xi * vs + off, Cout, t1 - t0, Cin, Cin, T, T, 0);
-  output_transform(y, M, bias, tout, T, t0, t1, Cout, nchw ? P : N * P, OW, r);
+  // with few channels, tiles in blocks whose products (36 planes of Cout × TB) stay in cache until
+  // the output transform reads them: each thread its own block of M's space if M holds them all;
+  // otherwise (or with many channels) the thread's share of M in one block
+  const TB = block_tiles(Cout), compact = blocked(Cin, Cout) && parts * (Cout * TB + 16) <= Cout * T + 16;
+  const L = compact ? TB : T, B = compact ? TB : max(1, t1 - t0), Mb = compact ? M + <usize>(part * 36) * plane(Cout * TB) : M + (<usize>t0 << 2), mbs = plane(Cout * L);
+  for (let b0 = t0; b0 < t1; b0 += B) {
+    const b1 = min(t1, b0 + B);
+    input_transform(V, x, tin, T, b0, b1, Cin, H, W);
+    for (let xi: usize = 0; xi < 36; xi++) gemm(Mb + xi * mbs, U + xi * us, V + xi * vs + (<usize>b0 << 2), Cout, b1 - b0, Cin, Cin, T, L, 0);
+    output_transform(y, Mb - (<usize>b0 << 2), bias, tout, L, b0, b1, Cout, nchw ? P : N * P, OW, r);
+  }
+}
+
+/** Tiles per block: its products, 36 planes of Cout × TB floats, about BLOCK_FLOATS (a multiple of 16 tiles: gemm's panels). */
+// @ts-ignore: decorator
+@inline
+function block_tiles(Cout: i32): i32 {
+  return max(16, (BLOCK_FLOATS / (36 * Cout)) & ~15);
+}
+
+/**
+ * Whether tiles go in blocks: with few channels the products are cheap beside
+ * writing and reading M (Cin multiply-adds per float of M), and the weight
+ * products' sums (36·Cout·Cin floats, read and written once a block backward)
+ * are small beside a block. LeNet's conv2 (6 → 16): forward 1256 → 885 µs,
+ * backward 2301 → 1370 (caches flushed between calls, as in a model); the
+ * study's conv2 (32 → 64, batch 200): 3–7 % slower in blocks, so not.
+ */
+// @ts-ignore: decorator
+@inline
+function blocked(Cin: i32, Cout: i32): bool {
+  return 36 * Cout * Cin <= BLOCK_FLOATS / 4;
 }
 
 /**
@@ -125,30 +156,68 @@ export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: 
  * points ξ; the filter gradients by filters; dV and dx by images again.
  */
 export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32, nchw: bool, part: i32, parts: i32): void {
-  const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW;
+  const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW, channel = nchw ? P : N * P;
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
-  const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2);
+  const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2), dUt = tout + (<usize>T << 2);
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
-  output_grad_transform(dM, dy, tout, T, t0, t1, Cout, nchw ? P : N * P, OW, r);
-  barrier(parts);
-  const transposed = weight_grad_transposed(Cin, Cout), dUt = tout + (<usize>T << 2);
-  for (let xi = <usize>part_from(36, 1, part, parts); xi < <usize>part_to(36, 1, part, parts); xi++) {
-    if (!transposed) {
-      gemm(dU + xi * us, dM + xi * ms, V + xi * vs, Cout, Cin, T, T, T, Cin, GEMM_TRANS_B);
-      continue;
+  const single = tiles == 1; // one tile per image covers it exactly once: dx is stored, not added onto zeros
+  if (dx != 0 && !single) memory.fill(dx + (<usize>(n0 * Cin * H * W) << 2), 0, <usize>((n1 - n0) * Cin * H * W) << 2);
+  const TB = block_tiles(Cout);
+  if (parts == 1 && TB < T && blocked(Cin, Cout)) {
+    // one thread: tiles in blocks, each block's output gradient taken through the weight products
+    // (their sums continued block after block, in tile order, as one product over every tile would)
+    // and back to dV and dx while it is in cache
+    const mbs = plane(Cout * TB);
+    for (let b0 = 0; b0 < T; b0 += TB) {
+      const b1 = min(T, b0 + TB), Mb = dM - (<usize>b0 << 2);
+      output_grad_transform(Mb, dy, tout, TB, b0, b1, Cout, channel, OW, r);
+      weight_products(dU, dUt, Mb, V, TB, T, b0, b1, Cin, Cout, 0, 36);
+      if (dx != 0) {
+        for (let xi: usize = 0; xi < 36; xi++) gemm(V + xi * vs + (<usize>b0 << 2), U + xi * us, dM + xi * mbs, Cin, b1 - b0, Cout, Cin, TB, T, GEMM_TRANS_A);
+        input_grad_transform(dx, V, tin, T, b0, b1, single, Cin, H, W);
+      }
     }
-    const t = dUt + xi * us, d = dU + xi * us;
-    gemm(t, V + xi * vs, dM + xi * ms, Cin, Cout, T, T, T, Cout, GEMM_TRANS_B);
-    for (let k = 0; k < Cout; k++) {
-      for (let c = 0; c < Cin; c++) store<f32>(d + (<usize>(k * Cin + c) << 2), load<f32>(t + (<usize>(c * Cout + k) << 2)));
-    }
+    weight_products_transposed(dU, dUt, Cin, Cout, 0, 36);
+    filter_grad_transform(dw, dU, Cout, Cin, r, 0, Cout * Cin);
+    return;
   }
+  output_grad_transform(dM, dy, tout, T, t0, t1, Cout, channel, OW, r);
+  barrier(parts);
+  const xi0 = part_from(36, 1, part, parts), xi1 = part_to(36, 1, part, parts);
+  weight_products(dU, dUt, dM, V, T, T, 0, T, Cin, Cout, xi0, xi1);
+  weight_products_transposed(dU, dUt, Cin, Cout, xi0, xi1);
   barrier(parts); // dU whole, and V read by every thread's products: from here V may become dV
   filter_grad_transform(dw, dU, Cout, Cin, r, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
   if (dx == 0) return;
   const off = <usize>t0 << 2;
   if (t1 > t0) for (let xi: usize = 0; xi < 36; xi++) gemm(V + xi * vs + off, U + xi * us, dM + xi * ms + off, Cin, t1 - t0, Cout, Cin, T, T, GEMM_TRANS_A);
-  input_grad_transform(dx, V, tin, T, t0, t1, n0, n1, Cin, H, W);
+  input_grad_transform(dx, V, tin, T, t0, t1, single, Cin, H, W);
+}
+
+/**
+ * dU[ξ] (or dU[ξ]ᵀ into dUt, see weight_grad_transposed) for ξ0 … ξ1 − 1: the sums over
+ * tiles b0 … b1 − 1 of dM[ξ]·V[ξ]ᵀ, continued from the tiles before b0 (started at b0 = 0).
+ * dM: planes of Cout rows of L floats, tile t at column t (the pointer set back by b0 for a block).
+ */
+function weight_products(dU: usize, dUt: usize, dM: usize, V: usize, L: i32, T: i32, b0: i32, b1: i32, Cin: i32, Cout: i32, xi0: i32, xi1: i32): void {
+  const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * L), off = <usize>b0 << 2;
+  const flags = GEMM_TRANS_B | (b0 > 0 ? GEMM_ACCUMULATE : 0), n = b1 - b0;
+  for (let xi = <usize>xi0; xi < <usize>xi1; xi++) {
+    if (weight_grad_transposed(Cin, Cout)) gemm(dUt + xi * us, V + xi * vs + off, dM + xi * ms + off, Cin, Cout, n, T, L, Cout, flags);
+    else gemm(dU + xi * us, dM + xi * ms + off, V + xi * vs + off, Cout, Cin, n, L, T, Cin, flags);
+  }
+}
+
+/** dU[ξ] = dUt[ξ]ᵀ for ξ0 … ξ1 − 1, when the weight products were computed transposed. */
+function weight_products_transposed(dU: usize, dUt: usize, Cin: i32, Cout: i32, xi0: i32, xi1: i32): void {
+  if (!weight_grad_transposed(Cin, Cout)) return;
+  const us = plane(Cout * Cin);
+  for (let xi = <usize>xi0; xi < <usize>xi1; xi++) {
+    const t = dUt + xi * us, d = dU + xi * us;
+    for (let k = 0; k < Cout; k++) {
+      for (let c = 0; c < Cin; c++) store<f32>(d + (<usize>(k * Cin + c) << 2), load<f32>(t + (<usize>(c * Cout + k) << 2)));
+    }
+  }
 }
 
 // ---- the transforms of filters, input tiles and output tiles, each with its transpose ----
@@ -226,14 +295,12 @@ export function input_transform(V: usize, x: usize, tin: usize, T: i32, t0: i32,
 
 /**
  * dx = Σ over tiles of B dV[·][c][t] Bᵀ (columns first, then rows), placed at each
- * tile's 6×6 window of dx: [N, Cin, H, W]; overlapping windows add, tile by tile.
- * Tiles t0 … t1 − 1, which are those of images n0 … n1 − 1 (a thread's share).
+ * tile's 6×6 window of dx: [N, Cin, H, W], for the tiles t0 … t1 − 1: stored when
+ * each image has a `single` tile, else added onto dx (zeroed by the caller) tile by
+ * tile, in order, overlapping windows adding.
  */
-export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, t0: i32, t1: i32, n0: i32, n1: i32, Cin: i32, H: i32, W: i32): void {
+export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, t0: i32, t1: i32, single: bool, Cin: i32, H: i32, W: i32): void {
   const vs = plane(Cin * T), rs = <usize>W << 2;
-  // One tile per image covers it exactly once: store. Otherwise add onto zeros.
-  const single = t1 - t0 == n1 - n0;
-  if (!single) memory.fill(dx + (<usize>(n0 * Cin * H * W) << 2), 0, <usize>((n1 - n0) * Cin * H * W) << 2);
   for (let c = 0; c < Cin; c++) {
     const src = dV + (<usize>(c * T) << 2), dxc = dx + (<usize>(c * H * W) << 2);
     let t = t0;

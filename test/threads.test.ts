@@ -29,6 +29,9 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
       k.release(mark);
       return read;
     });
+    for (let t = 1; t < got.length; t++) {
+      got[t].forEach((a, i) => expect(new Uint32Array(a.buffer, a.byteOffset, a.length), `output ${i} on ${t + 1} threads`).toEqual(new Uint32Array(got[0][i].buffer, got[0][i].byteOffset, got[0][i].length)));
+    }
   };
 
   it('helpers are running: threads reports 1, 2, 3', () => {
@@ -92,6 +95,10 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
     [5, 3, 11, 9, 6, 5, 5, 1, 2, 2, 0], [4, 6, 9, 12, 17, 3, 3, 2, 1, 1, 0], [3, 9, 8, 12, 7, 3, 3, 1, 1, 1, 1],
     [5, 3, 10, 8, 6, 5, 5, 1, 2, 2, 1], [6, 6, 14, 14, 9, 5, 5, 1, 0, 0, 1],
     [5, 1, 12, 18, 5, 5, 5, 1, 2, 2, 2], [4, 3, 9, 11, 4, 3, 5, 1, 0, 0, 2],
+    // Winograd in several blocks of tiles (one thread blocks forward and backward, more threads the forward only)
+    // and a last partial one: LeNet's conv2 (weight products transposed) and the same with 16 inputs (not),
+    // 3×3 valid and padded with 40 filters (blocks of 32 tiles)
+    [5, 6, 14, 14, 16, 5, 5, 1, 0, 0, 1], [5, 16, 14, 14, 16, 5, 5, 1, 0, 0, 1], [3, 9, 18, 14, 40, 3, 3, 1, 0, 0, 1], [3, 9, 16, 12, 40, 3, 3, 1, 1, 1, 1],
   ];
   it.each(generalShapes)('conv2d N=%i Cin=%i %i×%i Cout=%i %i×%i stride %i, padding %i/%i algorithm %i: forward and backward split by the kernel', (N, Cin, H, W, Cout, KH, KW, S, padT, padL, a) => {
     const OH = Math.floor((H + 2 * padT - KH) / S) + 1, OW = Math.floor((W + 2 * padL - KW) / S) + 1, P = OH * OW;
