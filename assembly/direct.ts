@@ -224,7 +224,7 @@ function taps(s: usize, dy: usize, x: usize, k: i32, c: i32, kh: i32, kw: i32, N
 /** a with lane j (0…3) increased by t. */
 // @ts-ignore: decorator
 @inline
-function lane_add(a: v128, j: i32, t: f32): v128 {
+export function lane_add(a: v128, j: i32, t: f32): v128 {
   if (j == 0) return f32x4.replace_lane(a, 0, f32x4.extract_lane(a, 0) + t);
   if (j == 1) return f32x4.replace_lane(a, 1, f32x4.extract_lane(a, 1) + t);
   if (j == 2) return f32x4.replace_lane(a, 2, f32x4.extract_lane(a, 2) + t);

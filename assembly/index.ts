@@ -5,6 +5,7 @@
 export { heap_base, set_workspace, workspace_bytes_needed } from "./workspace";
 export { set_barrier_spins, BARRIER_SECONDS } from "./threads";
 export { gemm, gemm_naive, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
+export { few_product, few_product_t, few_lane_sums, few_lane_totals } from "./few";
 export {
   conv3x3_forward, conv3x3_backward, conv3x3_workspace,
   conv3x3_batchnorm_forward_train, conv3x3_batchnorm_forward_eval, conv3x3_batchnorm_backward,

@@ -19,6 +19,7 @@
 // time in the scalar build, through the same generic code: the same operations
 // in the same order, so both builds give bit-identical results.
 import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
+import { few_product, few_product_t, few_lane_sums, few_lane_totals } from "./few";
 // transform staging, per thread: 36 values of one tile group (a vector or a float each)
 import { stageA as tmpA, stageB as tmpB, stageC as tmpC } from "./workspace";
 import { barrier, part_from, part_to } from "./threads";
@@ -46,11 +47,27 @@ function image_tiles(H: i32, W: i32, r: i32): i32 {
   return ((H - r + 1) / m) * ((W - r + 1) / m);
 }
 
-/** Floats of workspace: V, U, M (dM in backward) and dU (and dUᵀ when it is the cheaper product), for an r×r filter. */
+/** Floats of workspace: V, U, M (dM in backward), dU and the weight products' sums (weight_sums), for an r×r filter. */
 export function winograd_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32): i32 {
-  const T = N * image_tiles(H, W, r);
-  const dUt = weight_grad_transposed(Cin, Cout) ? 36 * (Cout * Cin + 16) : 0;
-  return 36 * (Cin * T + 2 * Cout * Cin + Cout * T + 4 * 16) + 2 * T + dUt; // planes padded by 16 floats; two tile tables
+  const T = N * image_tiles(H, W, r), sums = weight_sums(Cin, Cout);
+  return 36 * (Cin * T + 2 * Cout * Cin + Cout * T + 4 * 16) + 2 * T + (sums > 0 ? 36 * (sums + 16) : 0); // planes padded by 16 floats; two tile tables
+}
+
+/**
+ * Few input channels: the 36 products run on few.ts's kernels, which hold the
+ * Cin rows in registers, instead of gemm's panels (LeNet's conv2, 6 inputs).
+ */
+// @ts-ignore: decorator
+@inline
+function few_channels(Cin: i32): bool {
+  return Cin <= 8;
+}
+
+/** Floats per point ξ of the weight products' own sums: four lane sums per weight (few channels), dUᵀ (transposed), else none. */
+// @ts-ignore: decorator
+@inline
+function weight_sums(Cin: i32, Cout: i32): i32 {
+  return few_channels(Cin) ? 4 * Cout * Cin : weight_grad_transposed(Cin, Cout) ? Cout * Cin : 0;
 }
 
 /**
@@ -121,7 +138,11 @@ export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: 
   for (let b0 = t0; b0 < t1; b0 += B) {
     const b1 = min(t1, b0 + B);
     input_transform(V, x, tin, T, b0, b1, Cin, H, W);
-    for (let xi: usize = 0; xi < 36; xi++) gemm(Mb + xi * mbs, U + xi * us, V + xi * vs + (<usize>b0 << 2), Cout, b1 - b0, Cin, Cin, T, L, 0);
+    for (let xi: usize = 0; xi < 36; xi++) {
+      const m = Mb + xi * mbs, u = U + xi * us, v = V + xi * vs + (<usize>b0 << 2);
+      if (few_channels(Cin)) few_product(m, L, u, v, T, Cout, Cin, b1 - b0);
+      else gemm(m, u, v, Cout, b1 - b0, Cin, Cin, T, L, 0);
+    }
     output_transform(y, Mb - (<usize>b0 << 2), bias, tout, L, b0, b1, Cout, nchw ? P : N * P, OW, r);
   }
 }
@@ -158,7 +179,7 @@ function blocked(Cin: i32, Cout: i32): bool {
 export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32, nchw: bool, part: i32, parts: i32): void {
   const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW, channel = nchw ? P : N * P;
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
-  const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2), dUt = tout + (<usize>T << 2);
+  const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2), sums = tout + (<usize>T << 2);
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
   const single = tiles == 1; // one tile per image covers it exactly once: dx is stored, not added onto zeros
   if (dx != 0 && !single) memory.fill(dx + (<usize>(n0 * Cin * H * W) << 2), 0, <usize>((n1 - n0) * Cin * H * W) << 2);
@@ -171,51 +192,68 @@ export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: u
     for (let b0 = 0; b0 < T; b0 += TB) {
       const b1 = min(T, b0 + TB), Mb = dM - (<usize>b0 << 2);
       output_grad_transform(Mb, dy, tout, TB, b0, b1, Cout, channel, OW, r);
-      weight_products(dU, dUt, Mb, V, TB, T, b0, b1, Cin, Cout, 0, 36);
+      weight_products(sums, dU, Mb, V, TB, T, b0, b1, Cin, Cout, 0, 36);
       if (dx != 0) {
-        for (let xi: usize = 0; xi < 36; xi++) gemm(V + xi * vs + (<usize>b0 << 2), U + xi * us, dM + xi * mbs, Cin, b1 - b0, Cout, Cin, TB, T, GEMM_TRANS_A);
+        input_grads(V, U, Mb, TB, T, b0, b1, Cin, Cout);
         input_grad_transform(dx, V, tin, T, b0, b1, single, Cin, H, W);
       }
     }
-    weight_products_transposed(dU, dUt, Cin, Cout, 0, 36);
+    weight_products_total(dU, sums, Cin, Cout, 0, 36);
     filter_grad_transform(dw, dU, Cout, Cin, r, 0, Cout * Cin);
     return;
   }
   output_grad_transform(dM, dy, tout, T, t0, t1, Cout, channel, OW, r);
   barrier(parts);
   const xi0 = part_from(36, 1, part, parts), xi1 = part_to(36, 1, part, parts);
-  weight_products(dU, dUt, dM, V, T, T, 0, T, Cin, Cout, xi0, xi1);
-  weight_products_transposed(dU, dUt, Cin, Cout, xi0, xi1);
+  weight_products(sums, dU, dM, V, T, T, 0, T, Cin, Cout, xi0, xi1);
+  weight_products_total(dU, sums, Cin, Cout, xi0, xi1);
   barrier(parts); // dU whole, and V read by every thread's products: from here V may become dV
   filter_grad_transform(dw, dU, Cout, Cin, r, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
   if (dx == 0) return;
-  const off = <usize>t0 << 2;
-  if (t1 > t0) for (let xi: usize = 0; xi < 36; xi++) gemm(V + xi * vs + off, U + xi * us, dM + xi * ms + off, Cin, t1 - t0, Cout, Cin, T, T, GEMM_TRANS_A);
+  input_grads(V, U, dM, T, T, t0, t1, Cin, Cout);
   input_grad_transform(dx, V, tin, T, t0, t1, single, Cin, H, W);
 }
 
-/**
- * dU[ξ] (or dU[ξ]ᵀ into dUt, see weight_grad_transposed) for ξ0 … ξ1 − 1: the sums over
- * tiles b0 … b1 − 1 of dM[ξ]·V[ξ]ᵀ, continued from the tiles before b0 (started at b0 = 0).
- * dM: planes of Cout rows of L floats, tile t at column t (the pointer set back by b0 for a block).
- */
-function weight_products(dU: usize, dUt: usize, dM: usize, V: usize, L: i32, T: i32, b0: i32, b1: i32, Cin: i32, Cout: i32, xi0: i32, xi1: i32): void {
+/** dV[ξ] = U[ξ]ᵀ·dM[ξ] for the tiles b0 … b1 − 1, into V's columns (V read by the weight products first); dM as weight_products'. */
+function input_grads(V: usize, U: usize, dM: usize, L: i32, T: i32, b0: i32, b1: i32, Cin: i32, Cout: i32): void {
+  if (b1 <= b0) return;
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * L), off = <usize>b0 << 2;
-  const flags = GEMM_TRANS_B | (b0 > 0 ? GEMM_ACCUMULATE : 0), n = b1 - b0;
-  for (let xi = <usize>xi0; xi < <usize>xi1; xi++) {
-    if (weight_grad_transposed(Cin, Cout)) gemm(dUt + xi * us, V + xi * vs + off, dM + xi * ms + off, Cin, Cout, n, T, L, Cout, flags);
-    else gemm(dU + xi * us, dM + xi * ms + off, V + xi * vs + off, Cout, Cin, n, L, T, Cin, flags);
+  for (let xi: usize = 0; xi < 36; xi++) {
+    const v = V + xi * vs + off, u = U + xi * us, m = dM + xi * ms + off;
+    if (few_channels(Cin)) few_product_t(v, T, u, m, L, Cout, Cin, b1 - b0);
+    else gemm(v, u, m, Cin, b1 - b0, Cout, Cin, L, T, GEMM_TRANS_A);
   }
 }
 
-/** dU[ξ] = dUt[ξ]ᵀ for ξ0 … ξ1 − 1, when the weight products were computed transposed. */
-function weight_products_transposed(dU: usize, dUt: usize, Cin: i32, Cout: i32, xi0: i32, xi1: i32): void {
-  if (!weight_grad_transposed(Cin, Cout)) return;
-  const us = plane(Cout * Cin);
+/**
+ * The weight products dU[ξ] = dM[ξ]·V[ξ]ᵀ for ξ0 … ξ1 − 1, summed over the tiles
+ * b0 … b1 − 1 and continued from the tiles before b0 (started at b0 = 0): as
+ * four lane sums per weight (few channels) or dU[ξ]ᵀ (transposed) in `sums`,
+ * else straight into dU; weight_products_total finishes them. dM: planes of
+ * Cout rows of L floats, tile t at column t (the pointer set back by b0 for a block).
+ */
+function weight_products(sums: usize, dU: usize, dM: usize, V: usize, L: i32, T: i32, b0: i32, b1: i32, Cin: i32, Cout: i32, xi0: i32, xi1: i32): void {
+  const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * L), ss = plane(weight_sums(Cin, Cout)), off = <usize>b0 << 2;
+  const flags = GEMM_TRANS_B | (b0 > 0 ? GEMM_ACCUMULATE : 0), n = b1 - b0;
   for (let xi = <usize>xi0; xi < <usize>xi1; xi++) {
-    const t = dUt + xi * us, d = dU + xi * us;
-    for (let k = 0; k < Cout; k++) {
-      for (let c = 0; c < Cin; c++) store<f32>(d + (<usize>(k * Cin + c) << 2), load<f32>(t + (<usize>(c * Cout + k) << 2)));
+    const m = dM + xi * ms + off, v = V + xi * vs + off;
+    if (few_channels(Cin)) few_lane_sums(sums + xi * ss, m, L, v, T, Cout, Cin, n, b0 > 0);
+    else if (weight_grad_transposed(Cin, Cout)) gemm(sums + xi * ss, v, m, Cin, Cout, n, T, L, Cout, flags);
+    else gemm(dU + xi * us, m, v, Cout, Cin, n, L, T, Cin, flags);
+  }
+}
+
+/** dU[ξ] for ξ0 … ξ1 − 1 from the weight products' sums: the lane sums added up, or dUᵀ transposed. */
+function weight_products_total(dU: usize, sums: usize, Cin: i32, Cout: i32, xi0: i32, xi1: i32): void {
+  const us = plane(Cout * Cin), ss = plane(weight_sums(Cin, Cout));
+  for (let xi = <usize>xi0; xi < <usize>xi1; xi++) {
+    const t = sums + xi * ss, d = dU + xi * us;
+    if (few_channels(Cin)) {
+      few_lane_totals(d, t, Cout * Cin);
+    } else if (weight_grad_transposed(Cin, Cout)) {
+      for (let k = 0; k < Cout; k++) {
+        for (let c = 0; c < Cin; c++) store<f32>(d + (<usize>(k * Cin + c) << 2), load<f32>(t + (<usize>(c * Cout + k) << 2)));
+      }
     }
   }
 }

@@ -207,7 +207,9 @@ describe('general kernels: SIMD and scalar builds agree bit for bit', () => {
       const rng = new Rng(5);
       const r = (n: number) => put(k, ref.randn(rng, n));
       const out: Float32Array[] = [];
-      for (const [N, Cin, H, W, Cout, KH, KW, S, pad] of [[3, 9, 8, 12, 19, 3, 3, 1, 'same'], [2, 5, 9, 9, 7, 5, 5, 2, 'same'], [2, 9, 10, 14, 6, 3, 3, 1, 'valid'], [3, 5, 10, 8, 6, 5, 5, 1, 'same']] as ConvShape[]) {
+      for (const [N, Cin, H, W, Cout, KH, KW, S, pad] of [[3, 9, 8, 12, 19, 3, 3, 1, 'same'], [2, 5, 9, 9, 7, 5, 5, 2, 'same'], [2, 9, 10, 14, 6, 3, 3, 1, 'valid'], [3, 5, 10, 8, 6, 5, 5, 1, 'same'],
+        // Winograd with few channels in blocks of tiles and a partial last one (LeNet's conv2; 3×3 with 8 inputs)
+        [5, 6, 14, 14, 16, 5, 5, 1, 'valid'], [3, 8, 18, 14, 40, 3, 3, 1, 'valid']] as ConvShape[]) {
         const gh = convGeometry(H, KH, S, pad), gw = convGeometry(W, KW, S, pad);
         const [OH, OW, pT, pL] = [gh.out, gw.out, gh.before, gw.before];
         for (const algo of Object.values(k.convAlgorithms).filter((a) => k.k.conv2d_supports(a, KH, KW, S, OH, OW))) {

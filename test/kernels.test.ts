@@ -72,6 +72,33 @@ describe.each(builds)('%s build', (build) => {
     k.release(mark);
   });
 
+  // Winograd's products with few channels (assembly/few.ts): every count 1 … 8, columns that leave a tail after the vectors, row strides
+  it.each([1, 2, 3, 5, 6, 8])('few-channel products with %i channels: the bits of gemm_naive; lane sums against float64, split at a multiple of 4 the same', (C) => {
+    const mark = k.mark();
+    const K = 13, n = 39, ld = 45; // rows of n columns inside rows of ld
+    const A = rand(K * C), B = rand(C * ld), G = rand(K * ld);
+    const pa = put(k, A), pb = put(k, B), pg = put(k, G), pc = k.alloc(K * ld), pw = k.alloc(K * ld);
+    // c = a·b ([K×C]·[C×n]) and c = aᵀ·g ([C×K]·[K×n]): the same sums in the same order as gemm_naive's
+    k.k.few_product(pc, ld, pa, pb, ld, K, C, n);
+    k.k.gemm_naive(pw, pa, pb, K, n, C, C, ld, ld, 0);
+    for (let i = 0; i < K; i++) expect(k.read(pc + 4 * i * ld, n), `few_product row ${i}`).toEqual(k.read(pw + 4 * i * ld, n));
+    expect(ref.relErr(Float64Array.from({ length: K * n }, (_, i) => k.read(pc + 4 * (Math.floor(i / n) * ld + (i % n)), 1)[0]),
+      Float64Array.from({ length: K * n }, (_, i) => { const r = Math.floor(i / n), t = i % n; let s = 0; for (let j = 0; j < C; j++) s += A[r * C + j] * B[j * ld + t]; return s; }))).toBeLessThan(1e-6);
+    k.k.few_product_t(pc, ld, pa, pg, ld, K, C, n);
+    k.k.gemm_naive(pw, pa, pg, C, n, K, C, ld, ld, k.GEMM_TRANS_A);
+    for (let j = 0; j < C; j++) expect(k.read(pc + 4 * j * ld, n), `few_product_t row ${j}`).toEqual(k.read(pw + 4 * j * ld, n));
+    // lane sums of g·bᵀ ([K×n]·[n×C]) totalled, against float64; in two calls split at column 20 the same bits
+    const ps = k.alloc(4 * K * C), pt = k.alloc(K * C), ps2 = k.alloc(4 * K * C);
+    k.k.few_lane_sums(ps, pg, ld, pb, ld, K, C, n, false);
+    k.k.few_lane_totals(pt, ps, K * C);
+    const want = Float64Array.from({ length: K * C }, (_, i) => { const r = Math.floor(i / C), j = i % C; let s = 0; for (let t = 0; t < n; t++) s += G[r * ld + t] * B[j * ld + t]; return s; });
+    expect(ref.relErr(get(k, pt, K * C), want)).toBeLessThan(1e-6);
+    k.k.few_lane_sums(ps2, pg, ld, pb, ld, K, C, 20, false);
+    k.k.few_lane_sums(ps2, pg + 80, ld, pb + 80, ld, K, C, n - 20, true);
+    expect(k.read(ps2, 4 * K * C)).toEqual(k.read(ps, 4 * K * C));
+    k.release(mark);
+  });
+
   // im2col (Cin < 8 or sides not multiples of 4) and Winograd F(4×4, 3×3): one tile per image,
 // several (overlapping input windows), tile counts that leave a scalar tail after the 4-tile vectors.
   const convShapes: [number, number, number, number, number][] = [[2, 1, 6, 7, 3], [3, 2, 7, 9, 5], [2, 3, 6, 6, 17], [5, 8, 6, 6, 5], [3, 9, 6, 10, 7], [1, 8, 10, 10, 3]];
