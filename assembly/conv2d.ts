@@ -64,9 +64,9 @@ export function conv2d_workspace(algo: i32, N: i32, Cin: i32, H: i32, W: i32, Co
     return winograd_workspace(N, Cin, HP, WP, Cout, KH) + (needs_copy(H, W, padT, padL, OH, OW, KH, KW) ? N * Cin * HP * WP : 0);
   }
   if (algo == CONV_DIRECT) {
-    // the padded input (kept for backward), the filters prepared, the padded output gradient, the flipped filters, the weight gradient's partial sums
+    // the padded input (kept for backward), the filters prepared, the padded output gradient, the flipped filters, the weight and bias gradients' partial sums
     const weights = direct_weights_floats(Cout, Cin, KH, KW);
-    return N * Cin * (OH + KH - 1) * (OW + KW - 1) + 3 * weights + N * Cout * (H + KH - 1) * (W + KW - 1);
+    return N * Cin * (OH + KH - 1) * (OW + KW - 1) + 3 * weights + Cout + N * Cout * (H + KH - 1) * (W + KW - 1);
   }
   return Cin * KH * KW * N * OH * OW;
 }
@@ -122,7 +122,7 @@ export function conv2d_backward(
 ): void {
   const P = OH * OW, NP = N * P, K = Cin * KH * KW;
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
-  if (db) {
+  if (db && algo != CONV_DIRECT) { // the direct weight gradient sums db while it reads dy
     for (let c = part_from(Cout, 1, part, parts); c < part_to(Cout, 1, part, parts); c++) {
       const g = db + (<usize>c << 2);
       store<f32>(g, load<f32>(g) + channel_sum(dy, c, N, Cout, P));
@@ -143,7 +143,7 @@ export function conv2d_backward(
     const HP = OH + KH - 1, WP = OW + KW - 1, HQ = H + KH - 1, WQ = W + KW - 1, F = Cout * Cin;
     const weights = <usize>direct_weights_floats(Cout, Cin, KH, KW) << 2;
     const dyq = ws + (<usize>(N * Cin * HP * WP) << 2) + weights, wflip = dyq + (<usize>(N * Cout * HQ * WQ) << 2), sums = wflip + weights;
-    direct_weight_grad(dw, sums, dy, ws, N, Cin, HP, WP, Cout, KH, KW, OH, OW, part_from(Cout, 1, part, parts), part_to(Cout, 1, part, parts));
+    direct_weight_grad(dw, db, sums, dy, ws, N, Cin, HP, WP, Cout, KH, KW, OH, OW, part_from(Cout, 1, part, parts), part_to(Cout, 1, part, parts));
     if (dx == 0) return;
     // dx: the output gradient, bordered by K − 1 − pad, convolved with the flipped filters
     direct_weights(wflip, w, Cout, Cin, KH, KW, true, part_from(F, 1, part, parts), part_to(F, 1, part, parts));

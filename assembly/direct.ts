@@ -11,6 +11,8 @@
 // scalar build; the weight gradient keeps four partial sums per weight (output
 // column ≡ lane mod 4), added up as (l0 + l1) + (l2 + l3) in both builds.
 
+import { sum8, channel_sum } from "./reduce";
+
 /**
  * Images per pass of the SIMD weight gradient: one image's dy and x stay in L1 across
  * its taps (LeNet's conv1, caches flushed before: 539 µs over all 64 images at once, 498 µs).
@@ -124,12 +126,14 @@ function pair(y: usize, ys: usize, x: usize, wk: usize, fs: usize, b0: f32, b1: 
 
 /**
  * dw[k] += Σ over images and output positions of dy[n, k]·(the input under it),
- * for the filters k0 … k1 − 1: dw: [Cout, Cin, KH, KW]; dy: [N, Cout, OH, OW];
- * x: the padded input as direct_conv read it; sums: 4·Cout·Cin·KH·KW floats of
- * scratch (four partial sums per weight).
+ * and db[k] += Σ dy[n, k] (skipped when db is 0), for the filters k0 … k1 − 1:
+ * dw: [Cout, Cin, KH, KW]; dy: [N, Cout, OH, OW]; x: the padded input as
+ * direct_conv read it; sums: (4·Cin·KH·KW + 1)·Cout floats of scratch (four
+ * partial sums per weight, then each bias's sum: channel_sum's, taken image by
+ * image while the image's dy is in cache).
  */
-export function direct_weight_grad(dw: usize, sums: usize, dy: usize, x: usize, N: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32, k0: i32, k1: i32): void {
-  const KK = KH * KW;
+export function direct_weight_grad(dw: usize, db: usize, sums: usize, dy: usize, x: usize, N: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32, k0: i32, k1: i32): void {
+  const KK = KH * KW, P = OH * OW, bsums = sums + (<usize>(Cout * Cin * KK) << 4);
   if (ASC_FEATURE_SIMD) {
     // a few images at a time (their dy and x stay in L1 across the filter's taps), up to seven taps of a
     // filter row at a time, their partial sums in registers over the images' rows, kept in sums between
@@ -152,6 +156,13 @@ export function direct_weight_grad(dw: usize, sums: usize, dy: usize, x: usize, 
               }
             }
           }
+        }
+        if (db != 0) {
+          // channel_sum's sums in its order, image by image
+          const b = bsums + (<usize>k << 2);
+          let a: f32 = more ? load<f32>(b) : 0;
+          for (let n = n0; n < n1; n++) a += sum8(dy + (<usize>((n * Cout + k) * P) << 2), P);
+          store<f32>(b, a);
         }
       }
     }
@@ -180,6 +191,10 @@ export function direct_weight_grad(dw: usize, sums: usize, dy: usize, x: usize, 
           }
         }
       }
+    }
+    if (db != 0) {
+      const g = db + (<usize>k << 2);
+      store<f32>(g, load<f32>(g) + (ASC_FEATURE_SIMD ? load<f32>(bsums + (<usize>k << 2)) : channel_sum(dy, k, N, Cout, P)));
     }
     const dk = dw + (<usize>(k * Cin * KK) << 2);
     for (let t = 0; t < Cin * KK; t++) {
