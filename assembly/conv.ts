@@ -29,7 +29,7 @@ export function conv3x3_forward(
   part: i32, parts: i32,
 ): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product(y, col, x, w, bias, N, Cin, H, W, Cout, 3, true, part, parts); // straight to NCHW, bias added
+    winograd_product(y, col, x, w, bias, N, Cin, H, W, Cout, 3, true, true, part, parts); // straight to NCHW, bias added
     return;
   }
   const P = (H - 2) * (W - 2), K = Cin * 9, NP = N * P;
@@ -373,7 +373,7 @@ function add_transposed(dw: usize, t: usize, K: i32, Cout: i32, c0: i32, c1: i32
 /** yc[Cout × N·P] = W[Cout × Cin·9] · im2col(x); part, parts: split by images (columns). */
 function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, part: i32, parts: i32): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product(yc, col, x, w, 0, N, Cin, H, W, Cout, 3, false, part, parts);
+    winograd_product(yc, col, x, w, 0, N, Cin, H, W, Cout, 3, false, true, part, parts);
     return;
   }
   const P = (H - 2) * (W - 2), NP = N * P, K = Cin * 9;

@@ -72,15 +72,16 @@ export function conv2d_workspace(algo: i32, N: i32, Cin: i32, H: i32, W: i32, Co
 }
 
 /**
- * y: [N, Cout, OH, OW] out; ws: conv2d_workspace floats (kept for backward);
- * yc: [Cout, N·OH·OW] scratch (im2col); x: [N, Cin, H, W]; w: [Cout, Cin, KH, KW];
+ * y: [N, Cout, OH, OW] out; ws: conv2d_workspace floats (kept for backward
+ * unless `keep` is false: no backward follows, as in evaluation); yc: [Cout,
+ * N·OH·OW] scratch (im2col); x: [N, Cin, H, W]; w: [Cout, Cin, KH, KW];
  * bias: [Cout], or 0 for none.
  */
 export function conv2d_forward(
   algo: i32, y: usize, ws: usize, yc: usize,
   x: usize, w: usize, bias: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
-  part: i32, parts: i32,
+  keep: bool, part: i32, parts: i32,
 ): void {
   // a thread's share: images n0 … n1 − 1 (their padding, columns, products and outputs)
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
@@ -91,7 +92,7 @@ export function conv2d_forward(
       xp = ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout, KH) << 2);
       pad_copy(xp + (<usize>(n0 * Cin * HP * WP) << 2), x + (<usize>(n0 * Cin * H * W) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
     }
-    winograd_product(y, ws, xp, w, bias, N, Cin, HP, WP, Cout, KH, true, part, parts); // its tiles are the same images
+    winograd_product(y, ws, xp, w, bias, N, Cin, HP, WP, Cout, KH, true, keep, part, parts); // its tiles are the same images
     return;
   }
   if (algo == CONV_DIRECT) {

@@ -78,7 +78,7 @@ function conv2dCases(label: string, N: number, Cin: number, H: number, W: number
         dy: rand(k, N * Cout * OH * OW), dx: k.alloc(N * Cin * H * W), dw: k.alloc(Cout * Cin * K * K), db: k.alloc(Cout),
       };
     };
-    const fwd = (k: Kernels, p: ReturnType<typeof plan>) => k.k.conv2d_forward(p.a, p.y, p.ws, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1);
+    const fwd = (k: Kernels, p: ReturnType<typeof plan>) => k.k.conv2d_forward(p.a, p.y, p.ws, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, true, 0, 1);
     cases.push(
       { name: `${label} forward (${name})`, shape, flops: f, setup: (k) => { const p = plan(k); return () => fwd(k, p); } },
       { name: `${label} backward${first ? ' (no dx)' : ''} (${name})`, shape, flops: first ? f : 2 * f, setup: (k) => { const p = plan(k); fwd(k, p); return () => k.k.conv2d_backward(p.a, first ? 0 : p.dx, p.dw, p.db, p.yc, p.dy, p.w, p.ws, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1); } },

@@ -270,14 +270,14 @@ export class Conv2d implements Layer {
     this.yc = net.scratch(cout * P * net.maxBatch);
   }
 
-  forward(n: number): void {
+  forward(n: number, train: boolean): void {
     const b = this.bias ? this.bias.ptr : 0;
     if (this.algo < 0) {
       this.net.k.parts('conv3x3_forward', this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout);
       return;
     }
     const { kh, kw, stride, padT, padL } = this.g;
-    this.net.k.parts('conv2d_forward', this.algo, this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout, kh, kw, stride, padT, padL, this.outH, this.outW);
+    this.net.k.parts('conv2d_forward', this.algo, this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout, kh, kw, stride, padT, padL, this.outH, this.outW, train ? 1 : 0); // nothing kept in evaluation
   }
 
   backward(n: number): void {

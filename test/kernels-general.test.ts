@@ -55,7 +55,7 @@ describe.each(builds)('%s build: general kernels', (build) => {
       const mark = k.mark();
       const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yc = k.alloc(Cout * N * OH * OW);
       const px = put(k, x), pw = put(k, w), pb = put(k, b), py = k.alloc(y.length);
-      k.k.conv2d_forward(algo, py, ws, yc, px, pw, pb, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW, 0, 1);
+      k.k.conv2d_forward(algo, py, ws, yc, px, pw, pb, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW, true, 0, 1);
       const tol = algo === k.convAlgorithms.winograd ? 1e-5 : 1e-6; // Winograd's transforms cost about a digit
       expect(ref.relErr(get(k, py, y.length), y), `algorithm ${algo}`).toBeLessThan(tol);
       const pdy = put(k, r), pdx = k.alloc(x.length), pdw = put(k, new Float64Array(w.length).fill(0.5)), pdb = k.alloc(Cout);
@@ -64,7 +64,7 @@ describe.each(builds)('%s build: general kernels', (build) => {
       expect(ref.relErr(get(k, pdw, w.length), gwt), `dw, algorithm ${algo}`).toBeLessThan(1e-5);
       expect(ref.relErr(get(k, pdb, Cout), gb), `db, algorithm ${algo}`).toBeLessThan(1e-5);
       // no bias, and no input gradient: the same weight gradient
-      k.k.conv2d_forward(algo, py, ws, yc, px, pw, 0, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW, 0, 1);
+      k.k.conv2d_forward(algo, py, ws, yc, px, pw, 0, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW, true, 0, 1);
       const nob = ref.conv2dRef(x, w, null, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
       expect(ref.relErr(get(k, py, y.length), nob)).toBeLessThan(tol);
       const pdw2 = put(k, new Float64Array(w.length).fill(0.5));
@@ -215,7 +215,11 @@ describe('general kernels: SIMD and scalar builds agree bit for bit', () => {
         for (const algo of Object.values(k.convAlgorithms).filter((a) => k.k.conv2d_supports(a, KH, KW, S, OH, OW))) {
           const x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), y = k.alloc(N * Cout * OH * OW);
           const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, pT, pL, OH, OW)), yc = k.alloc(Cout * N * OH * OW);
-          k.k.conv2d_forward(algo, y, ws, yc, x, w, b, N, Cin, H, W, Cout, KH, KW, S, pT, pL, OH, OW, 0, 1);
+          // in evaluation (nothing kept for backward: Winograd with few channels keeps V in blocks only) the same bits
+          const ye = k.alloc(N * Cout * OH * OW);
+          k.k.conv2d_forward(algo, ye, ws, yc, x, w, b, N, Cin, H, W, Cout, KH, KW, S, pT, pL, OH, OW, false, 0, 1);
+          k.k.conv2d_forward(algo, y, ws, yc, x, w, b, N, Cin, H, W, Cout, KH, KW, S, pT, pL, OH, OW, true, 0, 1);
+          expect(k.read(ye, N * Cout * OH * OW), `evaluation forward, algorithm ${algo}`).toEqual(k.read(y, N * Cout * OH * OW));
           const dy = r(N * Cout * OH * OW), dx = k.alloc(N * Cin * H * W), dw = k.alloc(Cout * Cin * KH * KW), db = k.alloc(Cout);
           k.k.conv2d_backward(algo, dx, dw, db, yc, dy, w, ws, N, Cin, H, W, Cout, KH, KW, S, pT, pL, OH, OW, 0, 1);
           out.push(k.read(y, N * Cout * OH * OW), k.read(dx, N * Cin * H * W), k.read(dw, Cout * Cin * KH * KW), k.read(db, Cout));

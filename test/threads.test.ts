@@ -107,9 +107,11 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
       expect(k.k.conv2d_supports(algo, KH, KW, S, OH, OW)).toBe(true);
       const x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dy = r(N * Cout * P), dw = r(Cout * Cin * KH * KW), db = r(Cout);
       const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yc = k.alloc(Cout * N * P), y = k.alloc(N * Cout * P), dx = k.alloc(N * Cin * H * W);
-      k.parts('conv2d_forward', algo, y, ws, yc, x, w, b, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
+      const ye = k.alloc(N * Cout * P); // evaluation: nothing kept for backward
+      k.parts('conv2d_forward', algo, ye, ws, yc, x, w, b, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW, 0);
+      k.parts('conv2d_forward', algo, y, ws, yc, x, w, b, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW, 1);
       k.parts('conv2d_backward', algo, dx, dw, db, yc, dy, w, ws, N, Cin, H, W, Cout, KH, KW, S, padT, padL, OH, OW);
-      return [[y, N * Cout * P], [dx, N * Cin * H * W], [dw, Cout * Cin * KH * KW], [db, Cout]];
+      return [[y, N * Cout * P], [ye, N * Cout * P], [dx, N * Cin * H * W], [dw, Cout * Cin * KH * KW], [db, Cout]];
     });
   });
 
