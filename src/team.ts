@@ -200,7 +200,9 @@ export class Team {
     const slots = new Float64Array(data.control, HEADER);
     const base = data.index * SLOT;
     const fns = data.names.map((n) => exports[n] as (...a: number[]) => void), args: number[] = [];
-    let seen = Atomics.load(ctl, SEQ);
+    // 0, not SEQ's value now: the caller may have posted its first call already (it waits only for `ready`,
+    // sent before this line runs; a helper that read 1 here would wait for a second call and stall the first)
+    let seen = 0;
     for (;;) {
       for (let spins = 0; Atomics.load(ctl, SEQ) === seen; ) {
         if (++spins > data.spin) Atomics.wait(ctl, SEQ, seen);
