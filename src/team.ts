@@ -20,6 +20,8 @@ export type KernelCall = [name: string, ...args: number[]];
 const SEQ = 0, DONE = 1, STOP = 2, FAILED = 3;
 const SLOT = 32; // float64s per helper: function index, argument count, arguments
 const HEADER = 64; // bytes before the slots
+/** The control buffer's layout (Int32 indices in the header, then float64 slots), for tests that drive a helper by hand. */
+export const CONTROL = { SEQ, DONE, STOP, FAILED, SLOT, HEADER } as const;
 
 export interface TeamOptions {
   /** Polls before sleeping, when waiting for work or for helpers (default 200000: a fraction of a millisecond, longer than most gaps between split calls). */

@@ -198,6 +198,25 @@ describe('training rounds on threads', () => {
     m.dispose();
   });
 
+  it('a helper that starts serving after the first call was posted still takes it (its call counter starts at 0)', async () => {
+    const { CONTROL } = await import('../src/team.js');
+    const { Worker } = await import('node:worker_threads');
+    const control = new SharedArrayBuffer(CONTROL.HEADER + 8 * CONTROL.SLOT * 2), ctl = new Int32Array(control, 0, CONTROL.HEADER / 4);
+    new Float64Array(control, CONTROL.HEADER)[CONTROL.SLOT] = -1; // helper 1's slot: no kernel in this call
+    Atomics.add(ctl, CONTROL.SEQ, 1); // the caller's first call, posted before the helper has read anything
+    const team = new URL('../dist/team.js', import.meta.url).href;
+    const w = new Worker(`import(${JSON.stringify(team)}).then(({ Team }) => Team.serve(require('node:worker_threads').workerData, {}))`, { eval: true, workerData: { control, index: 1, names: [], spin: 0 } });
+    try {
+      Atomics.wait(ctl, CONTROL.DONE, 0, 20_000);
+      expect(Atomics.load(ctl, CONTROL.DONE), 'the helper answered the first call').toBe(1);
+    } finally {
+      Atomics.store(ctl, CONTROL.STOP, 1);
+      Atomics.add(ctl, CONTROL.SEQ, 1);
+      Atomics.notify(ctl, CONTROL.SEQ);
+      await w.terminate();
+    }
+  });
+
   it('a kernel that fails on a helper thread is an error on the caller; the instance goes on, on one thread, with the same numbers', async () => {
     const k = await loadKernels('simd', { threads: 2 });
     const mark = k.mark(), c = k.alloc(16 * 16), a = k.alloc(16 * 16), b = k.alloc(16 * 16);
