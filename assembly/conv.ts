@@ -113,7 +113,7 @@ export function conv3x3_batchnorm_forward_train(
   part: i32, parts: i32,
 ): void {
   const P = (H - 2) * (W - 2), NP = N * P;
-  if (!winograd_applies(Cin, H, W) && few_inputs(Cin * 9)) {
+  if (gram_statistics(Cin, H, W)) {
     first_layer_batchnorm_forward_train(y, col, mean, invstd, runMean, runVar, x, w, bias, gamma, beta, N, Cin, H, W, Cout, momentum, eps, part, parts);
     return;
   }
@@ -176,7 +176,7 @@ export function conv3x3_batchnorm_backward(
   part: i32, parts: i32,
 ): void {
   const P = (H - 2) * (W - 2), NP = N * P, K = Cin * 9;
-  if (!winograd_applies(Cin, H, W) && few_inputs(K)) {
+  if (gram_statistics(Cin, H, W)) {
     if (dx == 0) {
       first_layer_batchnorm_backward(dw, dgamma, dbeta, dy, w, gamma, col, mean, invstd, N, Cin, H, W, Cout, part, parts);
       return;
@@ -225,6 +225,13 @@ export function conv3x3_batchnorm_backward(
 // gradient at all. Both small matrices are summed in float64 from products
 // over a few hundred columns at a time (one float32 chain over every column
 // would lose digits the two-pass statistics keep), and the algebra runs in float64.
+
+/** Whether a conv + batch norm takes this path: few inputs (a first layer), not Winograd's. */
+// @ts-ignore: decorator
+@inline
+function gram_statistics(Cin: i32, H: i32, W: i32): bool {
+  return !winograd_applies(Cin, H, W) && few_inputs(Cin * 9);
+}
 
 /** Columns per float32 partial product before it is added up in float64. */
 const GRAM_BLOCK: i32 = 512;
@@ -332,7 +339,7 @@ function first_layer_batchnorm_backward(
 
 /** Floats the `col` workspace of the convolution kernels must hold for these sizes. */
 export function conv3x3_workspace(N: i32, Cin: i32, H: i32, W: i32, Cout: i32): i32 {
-  const K = Cin * 9, gram = !winograd_applies(Cin, H, W) && few_inputs(K) ? 2 * (K + 1) * (K + 1 + Cout) : 0; // float64 G and T
+  const K = Cin * 9, gram = gram_statistics(Cin, H, W) ? 2 * (K + 1) * (K + 1 + Cout) : 0; // float64 G and T
   return product_workspace(N, Cin, H, W, Cout) + Cout * (K + 1) + gram; // + batch norm's folded weights and bias, and a first layer's Gram matrix
 }
 

@@ -17,9 +17,25 @@ import { sum8 } from "./reduce";
  * x: [R, H, W] with R = N·C; H and W even.
  */
 export function relu_maxpool2x2_forward(y: usize, idx: usize, x: usize, R: i32, H: i32, W: i32): void {
+  windows2x2(false, x, 0, y, idx, R, H, W);
+}
+
+/** dx: [R, H, W] overwritten; dy, y, idx: [R, H/2, W/2] from the forward pass. */
+export function relu_maxpool2x2_backward(dx: usize, dy: usize, y: usize, idx: usize, R: i32, H: i32, W: i32): void {
+  windows2x2(true, dx, dy, y, idx, R, H, W);
+}
+
+/**
+ * The walk both passes share (back a constant once inlined): over the windows of
+ * the planes at img (x forward, dx backward), four at a time in the SIMD build,
+ * their outputs y, idx (and dy backward) one float per window in order.
+ */
+// @ts-ignore: decorator
+@inline
+function windows2x2(back: bool, img: usize, dy: usize, y: usize, idx: usize, R: i32, H: i32, W: i32): void {
   const OW = W >> 1, windows = R * (H >> 1) * OW;
   if (!ASC_FEATURE_SIMD) {
-    forward_windows(y, idx, x, 0, windows, OW, W);
+    some_windows(back, img, dy, y, idx, 0, windows, OW, W);
     return;
   }
   const rowBytes = <usize>W << 2, pairBytes = rowBytes << 1;
@@ -27,29 +43,44 @@ export function relu_maxpool2x2_forward(y: usize, idx: usize, x: usize, R: i32, 
     // odd widths: each row pair on its own, four windows to a vector, the rest one by one
     const rows = R * (H >> 1);
     for (let r = 0; r < rows; r++) {
-      const s = x + <usize>r * pairBytes, w0 = r * OW;
+      const s = img + <usize>r * pairBytes, w0 = r * OW;
       let o = 0;
       for (; o + 4 <= OW; o += 4) {
         const p = s + (<usize>o << 3);
-        forward4(y + (<usize>(w0 + o) << 2), idx + (<usize>(w0 + o) << 2), v128.load(p), v128.load(p, 16), v128.load(p + rowBytes), v128.load(p + rowBytes, 16));
+        four_windows(back, p, p + 16, rowBytes, <usize>(w0 + o) << 2, dy, y, idx);
       }
-      forward_windows(y, idx, x, w0 + o, w0 + OW, OW, W);
+      some_windows(back, img, dy, y, idx, w0 + o, w0 + OW, OW, W);
     }
     return;
   }
   const half = OW >> 1;
   const units = windows >> 1;
-  let src = x, q = 0;
+  let src = img, q = 0;
   let u = 0;
   for (; u + 2 <= units; u += 2) {
     const s0 = src + (<usize>q << 4);
     q++; const wrap0 = q == half; q = select(0, q, wrap0); src += select(pairBytes, 0, wrap0);
     const s1 = src + (<usize>q << 4);
     q++; const wrap1 = q == half; q = select(0, q, wrap1); src += select(pairBytes, 0, wrap1);
-    const o = <usize>u << 3;
-    forward4(y + o, idx + o, v128.load(s0), v128.load(s1), v128.load(s0 + rowBytes), v128.load(s1 + rowBytes));
+    four_windows(back, s0, s1, rowBytes, <usize>u << 3, dy, y, idx);
   }
-  forward_windows(y, idx, x, u << 1, windows, OW, W);
+  some_windows(back, img, dy, y, idx, u << 1, windows, OW, W);
+}
+
+/** Windows 0, 1 at p0 (top row) and p0 + rowBytes (bottom), 2, 3 at p1; their outputs at byte offset o. */
+// @ts-ignore: decorator
+@inline
+function four_windows(back: bool, p0: usize, p1: usize, rowBytes: usize, o: usize, dy: usize, y: usize, idx: usize): void {
+  if (back) backward4(p0, p1, rowBytes, dy + o, y + o, idx + o);
+  else forward4(y + o, idx + o, v128.load(p0), v128.load(p1), v128.load(p0 + rowBytes), v128.load(p1 + rowBytes));
+}
+
+/** Windows from … to − 1 one by one. */
+// @ts-ignore: decorator
+@inline
+function some_windows(back: bool, img: usize, dy: usize, y: usize, idx: usize, from: i32, to: i32, OW: i32, W: i32): void {
+  if (back) backward_windows(img, dy, y, idx, from, to, OW, W);
+  else forward_windows(y, idx, img, from, to, OW, W);
 }
 
 /** Four windows whose top rows are a0 (windows 0, 1) and a1 (2, 3), bottom rows b0 and b1. */
@@ -87,42 +118,6 @@ function forward_windows(y: usize, idx: usize, x: usize, from: i32, to: i32, OW:
     o++; s0 += 8;
     const wrap = o == OW; o = select(0, o, wrap); s0 += select(rowBytes, 0, wrap);
   }
-}
-
-/** dx: [R, H, W] overwritten; dy, y, idx: [R, H/2, W/2] from the forward pass. */
-export function relu_maxpool2x2_backward(dx: usize, dy: usize, y: usize, idx: usize, R: i32, H: i32, W: i32): void {
-  const OW = W >> 1, windows = R * (H >> 1) * OW;
-  if (!ASC_FEATURE_SIMD) {
-    backward_windows(dx, dy, y, idx, 0, windows, OW, W);
-    return;
-  }
-  const rowBytes = <usize>W << 2, pairBytes = rowBytes << 1;
-  if ((OW & 1) != 0) {
-    const rows = R * (H >> 1);
-    for (let r = 0; r < rows; r++) {
-      const d = dx + <usize>r * pairBytes, w0 = r * OW;
-      let o = 0;
-      for (; o + 4 <= OW; o += 4) {
-        const p = d + (<usize>o << 3), s = <usize>(w0 + o) << 2;
-        backward4(p, p + 16, rowBytes, dy + s, y + s, idx + s);
-      }
-      backward_windows(dx, dy, y, idx, w0 + o, w0 + OW, OW, W);
-    }
-    return;
-  }
-  const half = OW >> 1;
-  const units = windows >> 1;
-  let dst = dx, q = 0;
-  let u = 0;
-  for (; u + 2 <= units; u += 2) {
-    const d0 = dst + (<usize>q << 4);
-    q++; const wrap0 = q == half; q = select(0, q, wrap0); dst += select(pairBytes, 0, wrap0);
-    const d1 = dst + (<usize>q << 4);
-    q++; const wrap1 = q == half; q = select(0, q, wrap1); dst += select(pairBytes, 0, wrap1);
-    const o = <usize>u << 3;
-    backward4(d0, d1, rowBytes, dy + o, y + o, idx + o);
-  }
-  backward_windows(dx, dy, y, idx, u << 1, windows, OW, W);
 }
 
 /** Four windows' gradients: windows 0, 1 to d0 (top row) and d0 + rowBytes (bottom), 2, 3 to d1. */

@@ -26,11 +26,11 @@ const PAGE = 65536;
 /** wasm32 addresses 2³² bytes (65536 pages). */
 export const MEMORY_LIMIT = 2 ** 32;
 
-/** One instance of a kernel build with its memory planner. */
 /** The general convolution's algorithms (assembly/conv2d.ts's CONV_* ids), by name. */
 export const CONV_ALGORITHMS = ['im2col', 'winograd', 'direct'] as const;
 export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
 
+/** One instance of a kernel build with its memory planner. */
 export class Kernels {
   readonly k: KernelExports;
   readonly build: Build;
