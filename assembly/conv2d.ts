@@ -18,7 +18,7 @@ import { gemm, GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } from "./gemm";
 import { channel_sum } from "./reduce";
 import { winograd_workspace, winograd_product, winograd_product_backward } from "./winograd";
 import { channel_to_nchw_images, copy_run, add_run, fill_run } from "./conv";
-import { direct_weights, direct_weights_floats, direct_conv, direct_weight_grad } from "./direct";
+import { direct_weights, direct_weights_floats, direct_conv, direct_conv_relu_maxpool, direct_weight_grad, direct_pooled_weight_grad, pooled_grad_scratch } from "./direct";
 import { barrier, part_from, part_to } from "./threads";
 
 export const CONV_IM2COL: i32 = 0;
@@ -64,9 +64,10 @@ export function conv2d_workspace(algo: i32, N: i32, Cin: i32, H: i32, W: i32, Co
     return winograd_workspace(N, Cin, HP, WP, Cout, KH) + (needs_copy(H, W, padT, padL, OH, OW, KH, KW) ? N * Cin * HP * WP : 0);
   }
   if (algo == CONV_DIRECT) {
-    // the padded input (kept for backward), the filters prepared, the padded output gradient, the flipped filters, the weight and bias gradients' partial sums
+    // the padded input (kept for backward), the filters prepared, then the padded output gradient, the flipped filters and the
+    // weight and bias gradients' partial sums (conv2d_backward), or the pooled gradient's lists (conv2d_relu_maxpool_backward)
     const weights = direct_weights_floats(Cout, Cin, KH, KW);
-    return N * Cin * (OH + KH - 1) * (OW + KW - 1) + 3 * weights + Cout + N * Cout * (H + KH - 1) * (W + KW - 1);
+    return N * Cin * (OH + KH - 1) * (OW + KW - 1) + weights + max(2 * weights + Cout + N * Cout * (H + KH - 1) * (W + KW - 1), pooled_grad_scratch(Cout, Cin, KH, OH, OW));
   }
   return Cin * KH * KW * N * OH * OW;
 }
@@ -96,18 +97,62 @@ export function conv2d_forward(
     return;
   }
   if (algo == CONV_DIRECT) {
-    // always a copy: the backward pass has no x, only the workspace
-    const HP = OH + KH - 1, WP = OW + KW - 1, F = Cout * Cin, wv = ws + (<usize>(N * Cin * HP * WP) << 2);
-    direct_weights(wv, w, Cout, Cin, KH, KW, false, part_from(F, 1, part, parts), part_to(F, 1, part, parts));
-    pad_copy(ws + (<usize>(n0 * Cin * HP * WP) << 2), x + (<usize>(n0 * Cin * H * W) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
-    barrier(parts); // every filter prepared
-    direct_conv(y, ws, wv, bias, n0, n1, Cin, HP, WP, Cout, KH, KW, OH, OW);
+    direct_conv(y, ws, direct_prepare(ws, x, w, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, part, parts), bias, n0, n1, Cin, OH + KH - 1, OW + KW - 1, Cout, KH, KW, OH, OW);
     return;
   }
   const K = Cin * KH * KW, P = OH * OW, NP = N * P, off = <usize>(n0 * P) << 2;
   columns(ws, x, N, Cin, H, W, KH, KW, stride, padT, padL, OH, OW, false, n0, n1);
   if (n1 > n0) gemm(yc + off, w, ws + off, Cout, (n1 - n0) * P, K, K, NP, NP, 0);
   for (let c = 0; c < Cout; c++) channel_to_nchw_images(y, yc, c, N, Cout, P, 1, bias ? load<f32>(bias + (<usize>c << 2)) : 0, n0, n1);
+}
+
+/**
+ * The direct convolution's first step: its prepared filters (returned: their
+ * address in ws) and this thread's images padded into ws, which the backward
+ * pass reads as its input (the layer's x is not kept).
+ */
+function direct_prepare(ws: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, padT: i32, padL: i32, OH: i32, OW: i32, part: i32, parts: i32): usize {
+  const HP = OH + KH - 1, WP = OW + KW - 1, F = Cout * Cin, wv = ws + (<usize>(N * Cin * HP * WP) << 2);
+  const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
+  direct_weights(wv, w, Cout, Cin, KH, KW, false, part_from(F, 1, part, parts), part_to(F, 1, part, parts));
+  pad_copy(ws + (<usize>(n0 * Cin * HP * WP) << 2), x + (<usize>(n0 * Cin * H * W) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
+  barrier(parts); // every filter prepared
+  return wv;
+}
+
+/**
+ * yp, idx: [N, Cout, OH/2, OW/2]: the direct convolution (stride 1; OH and OW
+ * even) followed by ReLU and 2×2 max pooling, as conv2d_forward with
+ * CONV_DIRECT then relu_maxpool2x2_forward would give them (the same bits,
+ * and the same workspace for conv2d_backward), without writing the
+ * convolution's output: pool.ts's backward needs only yp and idx.
+ */
+export function conv2d_relu_maxpool_forward(
+  yp: usize, idx: usize, ws: usize,
+  x: usize, w: usize, bias: usize,
+  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+  part: i32, parts: i32,
+): void {
+  const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
+  const wv = direct_prepare(ws, x, w, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, part, parts);
+  direct_conv_relu_maxpool(yp, idx, ws, wv, bias, n0, n1, Cin, OH + KH - 1, OW + KW - 1, Cout, KH, KW, OH, OW);
+}
+
+/**
+ * dw: [Cout, Cin, KH, KW] += and db: [Cout] += (skipped when 0) behind
+ * conv2d_relu_maxpool_forward, from the pooled gradient dyp and the forward's
+ * yp, idx: [N, Cout, OH/2, OW/2] and workspace ws. No input gradient: for a
+ * first layer, where relu_maxpool2x2_backward then conv2d_backward would write
+ * and read the full output gradient, three quarters zeros.
+ */
+export function conv2d_relu_maxpool_backward(
+  dw: usize, db: usize,
+  dyp: usize, yp: usize, idx: usize, ws: usize,
+  N: i32, Cin: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  part: i32, parts: i32,
+): void {
+  const HP = OH + KH - 1, WP = OW + KW - 1, list = ws + (<usize>(N * Cin * HP * WP + direct_weights_floats(Cout, Cin, KH, KW)) << 2); // past the padded input and the filters
+  direct_pooled_weight_grad(dw, db, list, dyp, yp, idx, ws, N, Cin, HP, WP, Cout, KH, KW, OH, OW, part_from(Cout, 1, part, parts), part_to(Cout, 1, part, parts));
 }
 
 /**

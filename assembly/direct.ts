@@ -12,6 +12,7 @@
 // column ≡ lane mod 4), added up as (l0 + l1) + (l2 + l3) in both builds.
 
 import { sum8, channel_sum } from "./reduce";
+import { forward1, forward4 } from "./pool";
 
 /**
  * Images per pass of the SIMD weight gradient: one image's dy and x stay in L1 across
@@ -81,6 +82,74 @@ export function direct_conv(y: usize, x: usize, wv: usize, bias: usize, n0: i32,
       }
     }
   }
+}
+
+/**
+ * yp, idx: [N, Cout, OH/2, OW/2] for images n0 … n1 − 1: ReLU and 2×2 max
+ * pooling (pool.ts's forward, its values and argmax) of direct_conv's output,
+ * which is never written: each pair of output rows is summed in registers and
+ * pooled there. OH and OW even.
+ */
+export function direct_conv_relu_maxpool(yp: usize, idx: usize, x: usize, wv: usize, bias: usize, n0: i32, n1: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32): void {
+  const KK = KH * KW, rs = <usize>WP << 2, cs = <usize>(HP * WP) << 2, fs = <usize>(Cin * KK) * WEIGHT_BYTES, PW = OW >> 1, ps = <usize>((OH >> 1) * PW) << 2;
+  for (let n = n0; n < n1; n++) {
+    const xn = x + <usize>(n * Cin) * cs;
+    for (let k = 0; k < Cout; k += 2) { // in pairs, as direct_conv
+      const two = k + 1 < Cout, f2 = two ? fs : 0, p2 = two ? ps : 0;
+      const b0: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0, b1: f32 = bias != 0 && two ? load<f32>(bias + (<usize>k << 2), 4) : b0;
+      const wk = wv + <usize>k * fs, pk = <usize>(n * Cout + k) * ps;
+      for (let oh = 0; oh < OH; oh += 2) {
+        const o = pk + (<usize>((oh >> 1) * PW) << 2), y = yp + o, ix = idx + o, xr = xn + <usize>oh * rs;
+        let ow = 0;
+        if (ASC_FEATURE_SIMD) {
+          for (; ow + 8 <= OW; ow += 8) pooled_pair(y + (<usize>ow << 1), ix + (<usize>ow << 1), p2, xr + (<usize>ow << 2), wk, f2, b0, b1, 2, Cin, KH, KW, rs, cs);
+          if (ow + 4 <= OW) {
+            pooled_pair(y + (<usize>ow << 1), ix + (<usize>ow << 1), p2, xr + (<usize>ow << 2), wk, f2, b0, b1, 1, Cin, KH, KW, rs, cs);
+            ow += 4;
+          }
+        }
+        for (; ow < OW; ow += 2) {
+          const p = xr + (<usize>ow << 2), q = <usize>ow << 1;
+          forward1(y + q, ix + q, output(p, wk, Cin, KH, KW, rs, cs) + b0, output(p + 4, wk, Cin, KH, KW, rs, cs) + b0,
+            output(p + rs, wk, Cin, KH, KW, rs, cs) + b0, output(p + rs + 4, wk, Cin, KH, KW, rs, cs) + b0);
+          if (two) {
+            forward1(y + p2 + q, ix + p2 + q, output(p, wk + fs, Cin, KH, KW, rs, cs) + b1, output(p + 4, wk + fs, Cin, KH, KW, rs, cs) + b1,
+              output(p + rs, wk + fs, Cin, KH, KW, rs, cs) + b1, output(p + rs + 4, wk + fs, Cin, KH, KW, rs, cs) + b1);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Two output rows of nv vectors (nv = 1 or 2, a constant once inlined) for two
+ * filters (wk and wk + fs), summed as pair sums them, then pooled: 2·nv windows
+ * per filter to y, idx (the second filter's ps bytes on). (Four rows of one
+ * vector, to keep eight sums as nv = 2 does, measured no faster.)
+ */
+// @ts-ignore: decorator
+@inline
+function pooled_pair(y: usize, idx: usize, ps: usize, x: usize, wk: usize, fs: usize, b0: f32, b1: f32, nv: i32, Cin: i32, KH: i32, KW: i32, rs: usize, cs: usize): void {
+  const z = f32x4.splat(0);
+  let a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z; // a0, a1: the top row's vectors, a2, a3: the bottom row's
+  let wp = wk, xc = x;
+  for (let c = 0; c < Cin; c++, xc += cs) {
+    for (let kh = 0; kh < KH; kh++) {
+      let q = xc + <usize>kh * rs;
+      for (let kw = 0; kw < KW; kw++, wp += 16, q += 4) {
+        const u = v128.load(wp), v = v128.load(wp + fs);
+        let t = v128.load(q);
+        a0 = f32x4.add(a0, f32x4.mul(t, u)); c0 = f32x4.add(c0, f32x4.mul(t, v));
+        if (nv > 1) { t = v128.load(q, 16); a1 = f32x4.add(a1, f32x4.mul(t, u)); c1 = f32x4.add(c1, f32x4.mul(t, v)); }
+        t = v128.load(q + rs); a2 = f32x4.add(a2, f32x4.mul(t, u)); c2 = f32x4.add(c2, f32x4.mul(t, v));
+        if (nv > 1) { t = v128.load(q + rs, 16); a3 = f32x4.add(a3, f32x4.mul(t, u)); c3 = f32x4.add(c3, f32x4.mul(t, v)); }
+      }
+    }
+  }
+  const bv = f32x4.splat(b0), cv = f32x4.splat(b1);
+  forward4(y, idx, f32x4.add(a0, bv), f32x4.add(a1, bv), f32x4.add(a2, bv), f32x4.add(a3, bv), nv << 1);
+  forward4(y + ps, idx + ps, f32x4.add(c0, cv), f32x4.add(c1, cv), f32x4.add(c2, cv), f32x4.add(c3, cv), nv << 1);
 }
 
 /** One output before its bias: 0 + Σ x·w over (c, kh, kw), for the window at x and the prepared filter at wk. */
@@ -202,6 +271,134 @@ export function direct_weight_grad(dw: usize, db: usize, sums: usize, dy: usize,
       store<f32>(g, load<f32>(g) + ((load<f32>(s) + load<f32>(s, 4)) + (load<f32>(s, 8) + load<f32>(s, 12))));
     }
   }
+}
+
+/**
+ * dw: [Cout, Cin, KH, KW] += and db: [Cout] += (skipped when 0) for the filters
+ * k0 … k1 − 1 of a direct convolution whose output went through ReLU and 2×2 max
+ * pooling (direct_conv_relu_maxpool), from the pooled gradient alone: a window
+ * passes its gradient (dyp where yp > 0) to the one output it took (idx 0…3),
+ * so the weight gradient sums one input window per pooling window with a
+ * gradient, where the full output gradient would take four (three of them
+ * zeros, and all four where ReLU cut the window). dyp, yp, idx:
+ * [N, Cout, OH/2, OW/2]; x: the padded input as direct_conv read it, followed
+ * by at least 3 floats (the SIMD build reads a filter row as 4 or 8 floats);
+ * list: pooled_grad_scratch(Cout, …) floats.
+ *
+ * Each weight is one sum over the windows whose gradient is not zero, image by
+ * image, in scan order; the SIMD build takes a filter row's weights as the
+ * lanes of one or two vectors (KW ≤ 4 or not), three filter rows at a time.
+ */
+export function direct_pooled_weight_grad(dw: usize, db: usize, list: usize, dyp: usize, yp: usize, idx: usize, x: usize, N: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32, k0: i32, k1: i32): void {
+  const PH = OH >> 1, PW = OW >> 1, P = PH * PW, pp = <usize>P << 2, cs = <usize>(HP * WP) << 2, rs = <usize>WP << 2;
+  for (let k = k0; k < k1; k++) {
+    // the filter's scratch: the kept windows' gradients and input offsets, every window's top-left offset, the weights' sums (8 per filter row)
+    const gl = list + (<usize>pooled_grad_scratch(k, Cin, KH, OH, OW) << 2), ol = gl + pp, tl = ol + pp, sums = tl + pp;
+    for (let ph = 0, w = 0; ph < PH; ph++) {
+      for (let pw = 0; pw < PW; pw++, w++) store<u32>(tl + (<usize>w << 2), <u32>(<usize>(2 * ph) * rs + (<usize>pw << 3)));
+    }
+    memory.fill(sums, 0, <usize>(Cin * KH) << 5);
+    let bias: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const o = <usize>(n * Cout + k) * pp, m = window_list(gl, ol, tl, dyp + o, yp + o, idx + o, P, rs);
+      if (db != 0) for (let e = 0; e < m; e++) bias += load<f32>(gl + (<usize>e << 2));
+      for (let c = 0; c < Cin; c++) {
+        const xc = x + <usize>(n * Cin + c) * cs;
+        for (let kh = 0; kh < KH; kh += 3) {
+          const rows = min(KH - kh, 3), s = sums + (<usize>(c * KH + kh) << 5), xr = xc + <usize>kh * rs;
+          if (ASC_FEATURE_SIMD) {
+            if (KW > 4) {
+              if (rows == 3) list_taps(s, gl, ol, m, xr, rs, 3, true);
+              else if (rows == 2) list_taps(s, gl, ol, m, xr, rs, 2, true);
+              else list_taps(s, gl, ol, m, xr, rs, 1, true);
+            } else {
+              if (rows == 3) list_taps(s, gl, ol, m, xr, rs, 3, false);
+              else if (rows == 2) list_taps(s, gl, ol, m, xr, rs, 2, false);
+              else list_taps(s, gl, ol, m, xr, rs, 1, false);
+            }
+          } else {
+            for (let i = 0; i < rows; i++) {
+              for (let kw = 0; kw < KW; kw++) {
+                const t = s + (<usize>(8 * i + kw) << 2), q = xr + <usize>i * rs + (<usize>kw << 2);
+                let a = load<f32>(t);
+                for (let e = 0; e < m; e++) a += load<f32>(gl + (<usize>e << 2)) * load<f32>(q + load<u32>(ol + (<usize>e << 2)));
+                store<f32>(t, a);
+              }
+            }
+          }
+        }
+      }
+    }
+    for (let r = 0; r < Cin * KH; r++) {
+      const d = dw + (<usize>((k * Cin * KH + r) * KW) << 2), t = sums + (<usize>r << 5);
+      for (let kw = 0; kw < KW; kw++) store<f32>(d + (<usize>kw << 2), load<f32>(d + (<usize>kw << 2)) + load<f32>(t + (<usize>kw << 2)));
+    }
+    if (db != 0) store<f32>(db + (<usize>k << 2), load<f32>(db + (<usize>k << 2)) + bias);
+  }
+}
+
+/** Floats of direct_pooled_weight_grad's scratch for filters 0 … k − 1: per filter three words per window and 8 per filter row. */
+export function pooled_grad_scratch(k: i32, Cin: i32, KH: i32, OH: i32, OW: i32): i32 {
+  return k * (3 * (OH >> 1) * (OW >> 1) + 8 * Cin * KH);
+}
+
+/**
+ * The P windows of one pooled plane (dyp, yp, idx) whose gradient (dyp where
+ * yp > 0) is not zero, in scan order: their gradients to gl, the byte offsets in
+ * the input plane of the outputs they took to ol (from tl, each window's
+ * top-left offset, and idx). Returns how many. Every window is written and
+ * kept by advancing m when its gradient is not zero: no branch on the data.
+ */
+function window_list(gl: usize, ol: usize, tl: usize, dyp: usize, yp: usize, idx: usize, P: i32, rs: usize): i32 {
+  let m = 0, w = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = i32x4.splat(1), down = i32x4.splat(<i32>rs);
+    for (; w + 4 <= P; w += 4) {
+      const q = <usize>w << 2;
+      const g = v128.and(v128.load(dyp + q), f32x4.gt(v128.load(yp + q), f32x4.splat(0))), e = v128.load(idx + q);
+      const off = i32x4.add(i32x4.add(v128.load(tl + q), v128.and(i32x4.gt_s(e, one), down)), i32x4.shl(v128.and(e, one), 2));
+      m = keep(gl, ol, m, i32x4.extract_lane(g, 0), i32x4.extract_lane(off, 0));
+      m = keep(gl, ol, m, i32x4.extract_lane(g, 1), i32x4.extract_lane(off, 1));
+      m = keep(gl, ol, m, i32x4.extract_lane(g, 2), i32x4.extract_lane(off, 2));
+      m = keep(gl, ol, m, i32x4.extract_lane(g, 3), i32x4.extract_lane(off, 3));
+    }
+  }
+  for (; w < P; w++) {
+    const q = <usize>w << 2, e = load<i32>(idx + q);
+    const g = select(load<i32>(dyp + q), 0, load<f32>(yp + q) > 0);
+    m = keep(gl, ol, m, g, load<i32>(tl + q) + select(<i32>rs, 0, e > 1) + ((e & 1) << 2));
+  }
+  return m;
+}
+
+/** Writes entry m of the list (gradient bits g, offset off); returns m + 1 unless g is ±0. */
+// @ts-ignore: decorator
+@inline
+function keep(gl: usize, ol: usize, m: i32, g: i32, off: i32): i32 {
+  store<i32>(gl + (<usize>m << 2), g);
+  store<i32>(ol + (<usize>m << 2), off);
+  return m + i32((g & 0x7fffffff) != 0);
+}
+
+/**
+ * Continues the sums s (8 floats per filter row: lane kw of a[i], or of b[i]
+ * for kw − 4 when `wide`) of `rows` filter rows over the m windows of a list,
+ * reading the input rows from xr. rows and wide: constants once inlined; lanes
+ * past KW sum inputs beside the window, unused.
+ */
+// @ts-ignore: decorator
+@inline
+function list_taps(s: usize, gl: usize, ol: usize, m: i32, xr: usize, rs: usize, rows: i32, wide: bool): void {
+  let a0 = v128.load(s), b0 = v128.load(s, 16), a1 = v128.load(s, 32), b1 = v128.load(s, 48), a2 = v128.load(s, 64), b2 = v128.load(s, 80);
+  for (let e: usize = 0, end = <usize>m << 2; e < end; e += 4) {
+    const g = v128.load32_splat(gl + e), p = xr + load<u32>(ol + e);
+    a0 = f32x4.add(a0, f32x4.mul(g, v128.load(p))); if (wide) b0 = f32x4.add(b0, f32x4.mul(g, v128.load(p, 16)));
+    if (rows > 1) { a1 = f32x4.add(a1, f32x4.mul(g, v128.load(p + rs))); if (wide) b1 = f32x4.add(b1, f32x4.mul(g, v128.load(p + rs, 16))); }
+    if (rows > 2) { a2 = f32x4.add(a2, f32x4.mul(g, v128.load(p + 2 * rs))); if (wide) b2 = f32x4.add(b2, f32x4.mul(g, v128.load(p + 2 * rs, 16))); }
+  }
+  v128.store(s, a0); v128.store(s, b0, 16);
+  if (rows > 1) { v128.store(s, a1, 32); v128.store(s, b1, 48); }
+  if (rows > 2) { v128.store(s, a2, 64); v128.store(s, b2, 80); }
 }
 
 /**

@@ -83,10 +83,13 @@ function some_windows(back: bool, img: usize, dy: usize, y: usize, idx: usize, f
   else forward_windows(y, idx, img, from, to, OW, W);
 }
 
-/** Four windows whose top rows are a0 (windows 0, 1) and a1 (2, 3), bottom rows b0 and b1. */
+/**
+ * Four windows whose top rows are a0 (windows 0, 1) and a1 (2, 3), bottom rows b0
+ * and b1; with lanes = 2 (a constant once inlined) the first two only (a1, b1 unused).
+ */
 // @ts-ignore: decorator
 @inline
-function forward4(y: usize, idx: usize, a0: v128, a1: v128, b0: v128, b1: v128): void {
+export function forward4(y: usize, idx: usize, a0: v128, a1: v128, b0: v128, b1: v128, lanes: i32 = 4): void {
   const tl = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
   const tr = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
   const bl = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
@@ -95,8 +98,27 @@ function forward4(y: usize, idx: usize, a0: v128, a1: v128, b0: v128, b1: v128):
   let g = f32x4.gt(tr, m); m = v128.bitselect(tr, m, g); k = v128.bitselect(i32x4.splat(1), k, g);
   g = f32x4.gt(bl, m); m = v128.bitselect(bl, m, g); k = v128.bitselect(i32x4.splat(2), k, g);
   g = f32x4.gt(br, m); m = v128.bitselect(br, m, g); k = v128.bitselect(i32x4.splat(3), k, g);
-  v128.store(y, f32x4.max(m, f32x4.splat(0)));
-  v128.store(idx, k);
+  m = f32x4.max(m, f32x4.splat(0));
+  if (lanes == 4) {
+    v128.store(y, m);
+    v128.store(idx, k);
+  } else {
+    v128.store64_lane(y, m, 0);
+    v128.store64_lane(idx, k, 0);
+  }
+}
+
+/** One window (top left, top right, bottom left, bottom right): its ReLU'd max to y, its argmax 0…3 to idx. */
+// @ts-ignore: decorator
+@inline
+export function forward1(y: usize, idx: usize, tl: f32, tr: f32, bl: f32, br: f32): void {
+  // Integer selects: V8 turns an f32 select into a branch, mispredicted on data.
+  let m = tl, mb = reinterpret<i32>(tl), k = 0;
+  let g = tr > m; k = select(1, k, g); mb = select(reinterpret<i32>(tr), mb, g); m = reinterpret<f32>(mb);
+  g = bl > m; k = select(2, k, g); mb = select(reinterpret<i32>(bl), mb, g); m = reinterpret<f32>(mb);
+  g = br > m; k = select(3, k, g); mb = select(reinterpret<i32>(br), mb, g); m = reinterpret<f32>(mb);
+  store<i32>(y, select(mb, 0, m > 0));
+  store<i32>(idx, k);
 }
 
 // Windows from..to one by one, walking rows rather than dividing each window's number.
@@ -107,14 +129,7 @@ function forward_windows(y: usize, idx: usize, x: usize, from: i32, to: i32, OW:
   let s0 = x + (<usize>(2 * r * W + 2 * o) << 2);
   for (let w = from; w < to; w++) {
     const s1 = s0 + rowBytes;
-    // Integer selects: V8 turns an f32 select into a branch, mispredicted on data.
-    let m = load<f32>(s0), mb = load<i32>(s0), k = 0;
-    const tr = load<f32>(s0, 4), bl = load<f32>(s1), br = load<f32>(s1, 4);
-    let g = tr > m; k = select(1, k, g); mb = select(load<i32>(s0, 4), mb, g); m = reinterpret<f32>(mb);
-    g = bl > m; k = select(2, k, g); mb = select(load<i32>(s1), mb, g); m = reinterpret<f32>(mb);
-    g = br > m; k = select(3, k, g); mb = select(load<i32>(s1, 4), mb, g); m = reinterpret<f32>(mb);
-    store<i32>(y + (<usize>w << 2), select(mb, 0, m > 0));
-    store<i32>(idx + (<usize>w << 2), k);
+    forward1(y + (<usize>w << 2), idx + (<usize>w << 2), load<f32>(s0), load<f32>(s0, 4), load<f32>(s1), load<f32>(s1, 4));
     o++; s0 += 8;
     const wrap = o == OW; o = select(0, o, wrap); s0 += select(rowBytes, 0, wrap);
   }

@@ -19,7 +19,7 @@ export type KernelExports = Awaited<ReturnType<typeof Bindings.instantiate>>;
 const ALIGN = 64;
 /** The kernels that divide their own work among threads (their last two arguments: part, parts). */
 export type SplitKernel = 'conv3x3_forward' | 'conv3x3_backward' | 'conv3x3_batchnorm_forward_train' | 'conv3x3_batchnorm_forward_eval' | 'conv3x3_batchnorm_backward'
-  | 'conv2d_forward' | 'conv2d_backward' | 'batchnorm_channels_forward_train' | 'batchnorm_channels_forward_eval' | 'batchnorm_channels_backward';
+  | 'conv2d_forward' | 'conv2d_relu_maxpool_forward' | 'conv2d_relu_maxpool_backward' | 'conv2d_backward' | 'batchnorm_channels_forward_train' | 'batchnorm_channels_forward_eval' | 'batchnorm_channels_backward';
 /** Below this much work (multiply-adds or elements) a call is not split: waking helpers would cost more. */
 const SPLIT_MIN = 1 << 15;
 const PAGE = 65536;

@@ -10,7 +10,7 @@
 // (`<layer name>.weight`), so weights move to and from PyTorch as safetensors.
 import { Kernels, loadKernels, BuildChoice, CONV_ALGORITHMS } from './kernels.js';
 import {
-  Act, Layer, Net, Conv2d, Conv2dBatchNorm, Linear, BatchNorm, ReLU, ReluMaxPool, Pool2d, GlobalAvgPool2d, Activation, Dropout,
+  Act, Layer, Net, Conv2d, Conv2dBatchNorm, ConvReluMaxPool, Linear, BatchNorm, ReLU, ReluMaxPool, Pool2d, GlobalAvgPool2d, Activation, Dropout,
   Stack, PairConcat, GradSum, Optimizer, checkOptimizer, convGeometry, Padding, ConvAlgorithm,
 } from './layers.js';
 import { loadNet, saveNet } from './safetensors.js';
@@ -545,6 +545,14 @@ export class Model {
         return c.length === 1 && !this.outputs.includes(t) ? c[0] : null;
       };
       const applications = new Map<LayerSpec, number>();
+      const specName = (t: SymbolicTensor) => (t.op as { spec: LayerSpec }).spec.name!;
+      // the 2×2 max pool (stride 2) that alone takes t, when t is a ReLU of an image with even sides: fused with it
+      const pooledRelu = (t: SymbolicTensor): SymbolicTensor | null => {
+        const pool = onlyConsumer(t), x = t.inputs[0];
+        if (t.op.kind !== 'layer' || !(t.op.spec instanceof ActivationSpec) || t.op.spec.fn !== 'relu' || !pool || pool.op.kind !== 'layer' || applications.has(pool.op.spec)) return null;
+        const p = pool.op.spec;
+        return p instanceof PoolSpec && p.pool === 'max' && p.size === 2 && p.stride === 2 && x.shape.length === 3 && x.shape[1] % 2 === 0 && x.shape[2] % 2 === 0 ? pool : null;
+      };
       const inputActs = this.inputs.map((t) => {
         const a = net.act(volume(t.shape), false);
         acts.set(t, a);
@@ -595,7 +603,8 @@ export class Model {
         const { act, accumulate } = inputFor(x, t, spec instanceof DenseSpec, spec.trainable && !spec.skipsInputGrad);
         net.sharing = shared;
         let layer: Layer;
-        let out: SymbolicTensor = t; // the tensor the layer's output stands for (the next one when fused)
+        let out: SymbolicTensor = t; // the tensor the layer's output stands for (the last one fused)
+        const names = [spec.name!];
         if (spec instanceof Conv2dSpec && spec.fusable && nextSpec instanceof BatchNormSpec) {
           // conv → batch norm in one kernel (same parameters and results)
           const [c, h, w] = x.shape as [number, number, number];
@@ -603,18 +612,28 @@ export class Model {
           fused.add(next!);
           applications.set(nextSpec, 1);
           out = next!;
-        } else if (spec instanceof ActivationSpec && spec.fn === 'relu' && nextSpec instanceof PoolSpec && nextSpec.pool === 'max' && nextSpec.size === 2 && nextSpec.stride === 2 && x.shape.length === 3 && x.shape[1] % 2 === 0 && x.shape[2] % 2 === 0) {
+          names.push(specName(next!));
+        } else if (pooledRelu(t)) {
           // ReLU → 2×2 max pool in one kernel
           const [c, h, w] = x.shape as [number, number, number];
           layer = new ReluMaxPool(net, act, c, h, w);
           fused.add(next!);
           out = next!;
+          names.push(specName(next!));
         } else {
           layer = spec.build({ net, seed, accumulateDx: accumulate }, act, x.shape);
+          const pool = next && pooledRelu(next);
+          if (pool && layer instanceof Conv2d && layer.poolsInRegisters) {
+            // conv → ReLU → 2×2 max pool in one forward kernel
+            layer = new ConvReluMaxPool(net, layer);
+            fused.add(next!).add(pool);
+            out = pool;
+            names.push(specName(next!), specName(pool));
+          }
         }
         net.sharing = false;
         acts.set(out, layer.out);
-        const label = out === t ? spec.name! : `${spec.name} + ${(out.op as { spec: LayerSpec }).spec.name}`;
+        const label = names.join(' + ');
         steps.push({ label, layer, rows: t.parts, backward: spec.trainable || !!act.grad });
       }
       const outputs = this.outputs.map((t, i): OutputPlan => {

@@ -109,6 +109,7 @@ describe('every layer through a compiled model', () => {
     ['conv 1×1, sigmoid, avg pool 2/1, conv 3×3 same without bias, global avg pool', () => [nn.conv2d(5, 1, { name: 'c3' }), nn.sigmoid(), nn.avgPool2d(2, { stride: 1 }), nn.conv2d(4, 3, { padding: 'same', useBias: false, name: 'c4' }), nn.tanh(), nn.globalAvgPool2d(), nn.dense(3, { name: 'out' })], [2, 7, 9]],
     ['conv 7×7 stride 2, fused conv 3×3 + batch norm, fused ReLU + 2×2 max pool', () => [nn.conv2d(4, 7, { stride: 2, padding: 'same', name: 'c5' }), nn.conv2d(6, 3, { name: 'c6' }), nn.batchNorm({ name: 'bn6' }), nn.relu(), nn.maxPool2d(2), nn.flatten(), nn.dense(3, { name: 'out' })], [1, 14, 14]],
     ['conv 5×5 same by Winograd F(2×2, 5×5), tanh, conv 3×5 by direct', () => [nn.conv2d(3, 5, { padding: 'same', algorithm: 'winograd', name: 'c7' }), nn.tanh(), nn.conv2d(4, [3, 5], { algorithm: 'direct', name: 'c8' }), nn.flatten(), nn.dense(3, { name: 'out' })], [2, 8, 10]],
+    ['direct conv 5×5 same + ReLU + 2×2 max pool as a first layer: one kernel forward, the weight gradient from the pooled gradient', () => [nn.conv2d(3, 5, { padding: 'same', algorithm: 'direct', name: 'c9' }), nn.relu(), nn.maxPool2d(2), nn.flatten(), nn.dense(3, { name: 'out' })], [2, 6, 8]],
     ['dense, batch norm over features, dropout 0, dense', () => [nn.flatten(), nn.dense(7, { name: 'fc' }), nn.batchNorm({ name: 'bn2' }), nn.dropout(0), nn.tanh(), nn.dense(3, { name: 'out' })], [2, 3, 4]],
   ];
   it.each(nets)('%s: every gradient by finite differences', (_, specs, shape) => {
@@ -128,6 +129,27 @@ describe('every layer through a compiled model', () => {
     const f = sequential(nets[3][1](), { input: [1, 14, 14] }).build(k, { loss: 'crossentropy', batchSize: 2 });
     expect(f.net.names()).toEqual(['c5.weight', 'c5.bias', 'c6.weight', 'c6.bias', 'bn6.weight', 'bn6.bias', 'out.weight', 'out.bias', 'bn6.running_mean', 'bn6.running_var']);
     f.dispose();
+  });
+
+  it('a direct convolution, ReLU and 2×2 max pool run as one layer under the three names, with the gradients of the three (im2col for the convolution)', () => {
+    // behind another layer (an input gradient): the fused forward, then ReLU + pool's and the convolution's own backward passes;
+    // against the same network unfused rather than finite differences, which a ReLU or max kink within h of some output upsets
+    const net = (algorithm: 'direct' | 'im2col') => sequential([nn.conv2d(3, 1, { name: 'c10' }), nn.tanh(), nn.conv2d(4, 3, { padding: 'same', algorithm, name: 'c11' }), nn.relu(), nn.maxPool2d(2), nn.flatten(), nn.dense(3, { name: 'out' })], { input: [2, 4, 8] })
+      .build(k, { loss: 'crossentropy', batchSize: 6, seed: 1 });
+    const x = Float32Array.from(ref.randn(new Rng(4), 6 * 64)), y = Int32Array.from({ length: 6 }, (_, i) => i % 3);
+    const grads = (['direct', 'im2col'] as const).map((a) => {
+      const m = net(a);
+      const labels = m.steps.map((s) => s.label);
+      k.f32.set(x, m.inputPtr(0) >>> 2);
+      k.i32.set(y, m.outputBuffers(0).target >>> 2);
+      m.forwardBackward(6);
+      const g = m.net.params.map((p) => m.net.readGrad(p.name));
+      m.dispose();
+      return { labels, g };
+    });
+    expect(grads[0].labels).toEqual(['c10', expect.stringMatching(/^tanh/), expect.stringMatching(/^c11 \+ relu_\d+ \+ max_pool2d_\d+$/), expect.stringMatching(/^flatten/), 'out']);
+    expect(grads[1].labels).toEqual(['c10', expect.stringMatching(/^tanh/), 'c11', expect.stringMatching(/^relu_\d+ \+ max_pool2d_\d+$/), expect.stringMatching(/^flatten/), 'out']);
+    grads[0].g.forEach((g, i) => expect(ref.relErr(g, grads[1].g[i]), `parameter ${i}`).toBeLessThan(1e-5));
   });
 
   it('a layer applied twice shares its weights (gradients add up); a tensor read by two layers sums both gradients', () => {

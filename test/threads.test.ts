@@ -115,6 +115,17 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
     });
   });
 
+  it.each([[5, 1, 12, 18, 5, 5, 5, 2, 2], [4, 2, 10, 12, 4, 3, 5, 1, 2]])('direct conv2d + ReLU + 2×2 max pool N=%i Cin=%i %i×%i Cout=%i %i×%i padding %i/%i: forward and the backward from the pooled gradient, split by the kernel', (N, Cin, H, W, Cout, KH, KW, padT, padL) => {
+    const OH = H + 2 * padT - KH + 1, OW = W + 2 * padL - KW + 1, Q = N * Cout * OH * OW / 4;
+    sameOnEach((k, r) => {
+      const algo = k.convAlgorithms.direct, x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dyp = r(Q), dw = r(Cout * Cin * KH * KW), db = r(Cout);
+      const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yp = k.alloc(Q), idx = k.alloc(Q);
+      k.parts('conv2d_relu_maxpool_forward', yp, idx, ws, x, w, b, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW);
+      k.parts('conv2d_relu_maxpool_backward', dw, db, dyp, yp, idx, ws, N, Cin, Cout, KH, KW, OH, OW);
+      return [[yp, Q], [idx, Q], [dw, Cout * Cin * KH * KW], [db, Cout]];
+    });
+  });
+
   it('batch norm over channels (training, evaluation, backward), split by channels', () => {
     const N = 6, C = 13, P = 50;
     sameOnEach((k, r) => {
