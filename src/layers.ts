@@ -219,6 +219,8 @@ export interface ConvOptions {
   bias?: boolean;
   /** Force an algorithm (CONV_ALGORITHMS); default: the kernels' choice. */
   algorithm?: ConvAlgorithm;
+  /** ReLU and 2×2 max pooling follow (ConvReluMaxPool): the kernels' choice may then be the direct algorithm, fused with them. */
+  pooled?: boolean;
 }
 
 export type { ConvAlgorithm };
@@ -226,7 +228,9 @@ export type { ConvAlgorithm };
 /**
  * 2-D convolution. x: [n, cin, h, w] → out: [n, cout, oh, ow]. The study's
  * shape (3×3, stride 1, valid, with bias) runs conv.ts's tuned 3×3 kernels
- * (which pick Winograd or im2col themselves); every other shape, or a forced
+ * (which pick Winograd or im2col themselves), unless ReLU and 2×2 max pooling
+ * follow and the kernels would rather run the three fused
+ * (conv2d_pools_direct: a first layer); every other shape, or a forced
  * algorithm, runs conv2d.ts's general kernels.
  */
 export class Conv2d implements Layer {
@@ -254,11 +258,12 @@ export class Conv2d implements Layer {
     this.weight = net.param(`${name}.weight`, [cout, cin, kh, kw], { bound });
     this.bias = opts.bias === false ? null : net.param(`${name}.bias`, [cout], { bound });
     const P = this.outH * this.outW, k = net.k;
-    const tuned = kh === 3 && kw === 3 && stride === 1 && padding === 'valid' && this.bias !== null && opts.algorithm === undefined;
+    const pooledDirect = opts.algorithm === undefined && !!opts.pooled && k.k.conv2d_pools_direct(cin, kh, kw, stride, this.outH, this.outW);
+    const tuned = kh === 3 && kw === 3 && stride === 1 && padding === 'valid' && this.bias !== null && opts.algorithm === undefined && !pooledDirect;
     if (tuned) {
       this.algo = -1;
     } else {
-      this.algo = opts.algorithm === undefined ? k.k.conv2d_algorithm(cin, cout, kh, kw, stride, this.outH, this.outW)
+      this.algo = pooledDirect ? k.convAlgorithms.direct : opts.algorithm === undefined ? k.k.conv2d_algorithm(cin, cout, kh, kw, stride, this.outH, this.outW)
         : k.convAlgorithms[opts.algorithm];
       if (!k.k.conv2d_supports(this.algo, kh, kw, stride, this.outH, this.outW)) {
         throw new Error(`${name}: the ${opts.algorithm} algorithm does not apply to a ${kh}×${kw} stride-${stride} convolution with a ${this.outH}×${this.outW} output (Winograd: 3×3 or 5×5, stride 1, output sides multiples of 4 or 2; direct: stride 1)`);

@@ -31,6 +31,8 @@ interface BuildContext {
   seed: number;
   /** The Linear that follows a fan-out point adds its input gradient instead of writing it. */
   accumulateDx: boolean;
+  /** ReLU and 2×2 max pooling follow, fused with this layer where it runs direct. */
+  pooled?: boolean;
 }
 
 let nextSpec = 0;
@@ -130,7 +132,7 @@ class Conv2dSpec extends LayerSpec {
   }
   build(b: BuildContext, x: Act, input: Shape): Layer {
     const [c, h, w] = input as [number, number, number];
-    return new Conv2d(b.net, this.name!, x, c, h, w, this.filters, { kernel: this.kernel, stride: this.opts.stride, padding: this.opts.padding, bias: this.opts.useBias, algorithm: this.opts.algorithm });
+    return new Conv2d(b.net, this.name!, x, c, h, w, this.filters, { kernel: this.kernel, stride: this.opts.stride, padding: this.opts.padding, bias: this.opts.useBias, algorithm: this.opts.algorithm, pooled: b.pooled });
   }
 }
 
@@ -621,8 +623,8 @@ export class Model {
           out = next!;
           names.push(specName(next!));
         } else {
-          layer = spec.build({ net, seed, accumulateDx: accumulate }, act, x.shape);
           const pool = next && pooledRelu(next);
+          layer = spec.build({ net, seed, accumulateDx: accumulate, pooled: !!pool }, act, x.shape);
           if (pool && layer instanceof Conv2d && layer.poolsInRegisters) {
             // conv → ReLU → 2×2 max pool in one forward kernel
             layer = new ConvReluMaxPool(net, layer);
