@@ -29,7 +29,7 @@ export function conv3x3_forward(
   part: i32, parts: i32,
 ): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product(y, col, x, w, bias, N, Cin, H, W, Cout, 3, true, true, part, parts); // straight to NCHW, bias added
+    winograd_product(y, 0, col, x, w, bias, N, Cin, H, W, Cout, 3, true, true, part, parts); // straight to NCHW, bias added
     return;
   }
   const P = (H - 2) * (W - 2), K = Cin * 9, NP = N * P;
@@ -74,7 +74,7 @@ export function conv3x3_backward(
   }
   // Winograd, and a first layer's weight gradient, read dy in place; the rest take it channel-major.
   if (winograd_applies(Cin, H, W)) {
-    winograd_product_backward(dx, dw, dy, col, N, Cin, H, W, Cout, 3, true, part, parts);
+    winograd_product_backward(dx, dw, dy, 0, 0, col, N, Cin, H, W, Cout, 3, true, part, parts);
   } else if (dx == 0 && few_inputs(K)) {
     // dWᵀ[K×Cout] = Σ over images of col_n[K×P] · dy_nᵀ, dy_n = dy[n] as [Cout×P]; this part's filters j0 … j1 − 1
     const dwt = small_block(col, K, N * P);
@@ -380,7 +380,7 @@ function add_transposed(dw: usize, t: usize, K: i32, Cout: i32, c0: i32, c1: i32
 /** yc[Cout × N·P] = W[Cout × Cin·9] · im2col(x); part, parts: split by images (columns). */
 function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, part: i32, parts: i32): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product(yc, col, x, w, 0, N, Cin, H, W, Cout, 3, false, true, part, parts);
+    winograd_product(yc, 0, col, x, w, 0, N, Cin, H, W, Cout, 3, false, true, part, parts);
     return;
   }
   const P = (H - 2) * (W - 2), NP = N * P, K = Cin * 9;
@@ -396,7 +396,7 @@ function conv_product(yc: usize, col: usize, x: usize, w: usize, N: i32, Cin: i3
  */
 function conv_product_backward(dx: usize, dw: usize, dyc: usize, w: usize, col: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, part: i32, parts: i32): void {
   if (winograd_applies(Cin, H, W)) {
-    winograd_product_backward(dx, dw, dyc, col, N, Cin, H, W, Cout, 3, false, part, parts);
+    winograd_product_backward(dx, dw, dyc, 0, 0, col, N, Cin, H, W, Cout, 3, false, part, parts);
     return;
   }
   const P = (H - 2) * (W - 2), NP = N * P, K = Cin * 9;

@@ -20,6 +20,7 @@ import { winograd_workspace, winograd_product, winograd_product_backward } from 
 import { channel_to_nchw_images, copy_run, add_run, fill_run } from "./conv";
 import { direct_weights, direct_weights_floats, direct_conv, direct_conv_relu_maxpool, direct_weight_grad, direct_pooled_weight_grad, pooled_grad_scratch } from "./direct";
 import { barrier, part_from, part_to } from "./threads";
+import { pooled_channel_sums } from "./pool";
 
 export const CONV_IM2COL: i32 = 0;
 export const CONV_WINOGRAD: i32 = 1;
@@ -60,7 +61,7 @@ export function conv2d_algorithm(Cin: i32, Cout: i32, KH: i32, KW: i32, stride: 
  * models 1–3: 0.95, 0.93, 0.96); LeNet's (5×5 'same', 1 → 6) is direct anyway.
  */
 export function conv2d_pools_direct(Cin: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32): bool {
-  return Cin == 1 && OH % 2 == 0 && OW % 2 == 0 && conv2d_supports(CONV_DIRECT, KH, KW, stride, OH, OW);
+  return Cin == 1 && conv2d_pools_in_registers(CONV_DIRECT, KH, KW, stride, OH, OW);
 }
 
 /** Winograd reads a (OH+K−1)×(OW+K−1) input: a padded or cropped layer needs a copy. */
@@ -100,13 +101,7 @@ export function conv2d_forward(
   // a thread's share: images n0 … n1 − 1 (their padding, columns, products and outputs)
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
   if (algo == CONV_WINOGRAD) {
-    const HP = OH + KH - 1, WP = OW + KW - 1;
-    let xp = x;
-    if (needs_copy(H, W, padT, padL, OH, OW, KH, KW)) {
-      xp = ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout, KH) << 2);
-      pad_copy(xp + (<usize>(n0 * Cin * HP * WP) << 2), x + (<usize>(n0 * Cin * H * W) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
-    }
-    winograd_product(y, ws, xp, w, bias, N, Cin, HP, WP, Cout, KH, true, keep, part, parts); // its tiles are the same images
+    winograd_forward(y, 0, ws, x, w, bias, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, keep, part, parts);
     return;
   }
   if (algo == CONV_DIRECT) {
@@ -117,6 +112,29 @@ export function conv2d_forward(
   columns(ws, x, N, Cin, H, W, KH, KW, stride, padT, padL, OH, OW, false, n0, n1);
   if (n1 > n0) gemm(yc + off, w, ws + off, Cout, (n1 - n0) * P, K, K, NP, NP, 0);
   for (let c = 0; c < Cout; c++) channel_to_nchw_images(y, yc, c, N, Cout, P, 1, bias ? load<f32>(bias + (<usize>c << 2)) : 0, n0, n1);
+}
+
+/** Winograd's forward (pooled: y and idx as winograd_product's), through a padded copy of x where the layer pads or crops. */
+function winograd_forward(y: usize, idx: usize, ws: usize, x: usize, w: usize, bias: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, padT: i32, padL: i32, OH: i32, OW: i32, keep: bool, part: i32, parts: i32): void {
+  const HP = OH + KH - 1, WP = OW + KW - 1, n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
+  let xp = x;
+  if (needs_copy(H, W, padT, padL, OH, OW, KH, KW)) {
+    xp = ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout, KH) << 2);
+    pad_copy(xp + (<usize>(n0 * Cin * HP * WP) << 2), x + (<usize>(n0 * Cin * H * W) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
+  }
+  winograd_product(y, idx, ws, xp, w, bias, N, Cin, HP, WP, Cout, KH, true, keep, part, parts); // its tiles are the same images
+}
+
+/** Winograd's backward (pooled: dy, yp and idx as winograd_product_backward's), cropping dx from the padded copy's gradient where the forward padded. */
+function winograd_backward(dx: usize, dw: usize, dy: usize, yp: usize, idx: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, padT: i32, padL: i32, OH: i32, OW: i32, part: i32, parts: i32): void {
+  const HP = OH + KH - 1, WP = OW + KW - 1, n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
+  if (!needs_copy(H, W, padT, padL, OH, OW, KH, KW)) {
+    winograd_product_backward(dx, dw, dy, yp, idx, ws, N, Cin, HP, WP, Cout, KH, true, part, parts);
+    return;
+  }
+  const dxp = dx ? ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout, KH) << 2) : 0;
+  winograd_product_backward(dxp, dw, dy, yp, idx, ws, N, Cin, HP, WP, Cout, KH, true, part, parts); // dxp of images n0 … n1 − 1 by this thread
+  if (dx) crop(dx + (<usize>(n0 * Cin * H * W) << 2), dxp + (<usize>(n0 * Cin * HP * WP) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
 }
 
 /**
@@ -134,38 +152,58 @@ function direct_prepare(ws: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32,
 }
 
 /**
- * yp, idx: [N, Cout, OH/2, OW/2]: the direct convolution (stride 1; OH and OW
- * even) followed by ReLU and 2×2 max pooling, as conv2d_forward with
- * CONV_DIRECT then relu_maxpool2x2_forward would give them (the same bits,
- * and the same workspace for conv2d_backward), without writing the
- * convolution's output: pool.ts's backward needs only yp and idx.
+ * yp, idx: [N, Cout, OH/2, OW/2]: the convolution followed by ReLU and 2×2 max
+ * pooling, as conv2d_forward then relu_maxpool2x2_forward would give them (the
+ * same bits, and the same workspace for conv2d_backward), without writing
+ * the convolution's output (pool.ts's backward needs only yp and idx): direct
+ * (OH and OW even) pools two output rows in registers, Winograd F(2×2, 5×5)
+ * each 2×2 output tile. (conv2d_pools_in_registers says which apply.)
  */
 export function conv2d_relu_maxpool_forward(
-  yp: usize, idx: usize, ws: usize,
+  algo: i32, yp: usize, idx: usize, ws: usize,
   x: usize, w: usize, bias: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, padT: i32, padL: i32, OH: i32, OW: i32,
-  part: i32, parts: i32,
+  keep: bool, part: i32, parts: i32,
 ): void {
+  if (algo == CONV_WINOGRAD) {
+    winograd_forward(yp, idx, ws, x, w, bias, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, keep, part, parts);
+    return;
+  }
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts);
   const wv = direct_prepare(ws, x, w, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, part, parts);
   direct_conv_relu_maxpool(yp, idx, ws, wv, bias, n0, n1, Cin, OH + KH - 1, OW + KW - 1, Cout, KH, KW, OH, OW);
 }
 
+/** Whether conv2d_relu_maxpool_forward (and _backward) serve `algo` on this shape: direct with even output sides, or Winograd's 2×2 tiles (5×5). */
+export function conv2d_pools_in_registers(algo: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32): bool {
+  if (!conv2d_supports(algo, KH, KW, stride, OH, OW)) return false;
+  return algo == CONV_DIRECT ? OH % 2 == 0 && OW % 2 == 0 : algo == CONV_WINOGRAD && KH == 5;
+}
+
 /**
- * dw: [Cout, Cin, KH, KW] += and db: [Cout] += (skipped when 0) behind
- * conv2d_relu_maxpool_forward, from the pooled gradient dyp and the forward's
- * yp, idx: [N, Cout, OH/2, OW/2] and workspace ws. No input gradient: for a
- * first layer, where relu_maxpool2x2_backward then conv2d_backward would write
- * and read the full output gradient, three quarters zeros.
+ * Behind conv2d_relu_maxpool_forward, from the pooled gradient dyp and the
+ * forward's yp, idx: [N, Cout, OH/2, OW/2] and workspace ws, where
+ * relu_maxpool2x2_backward then conv2d_backward would write and read the full
+ * output gradient, three quarters zeros: dw: [Cout, Cin, KH, KW] += ; db: [Cout]
+ * += (skipped when 0); dx: [N, Cin, H, W] overwritten (skipped when 0; direct:
+ * must be 0, a first layer). Direct sums one input window per window with a
+ * gradient; Winograd transforms each tile's gradient from its window's.
  */
 export function conv2d_relu_maxpool_backward(
-  dw: usize, db: usize,
+  algo: i32, dx: usize, dw: usize, db: usize,
   dyp: usize, yp: usize, idx: usize, ws: usize,
-  N: i32, Cin: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32,
+  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, KH: i32, KW: i32, padT: i32, padL: i32, OH: i32, OW: i32,
   part: i32, parts: i32,
 ): void {
+  const k0 = part_from(Cout, 1, part, parts), k1 = part_to(Cout, 1, part, parts);
+  if (db) pooled_channel_sums(db, dyp, yp, N, Cout, (OH >> 1) * (OW >> 1), k0, k1);
+  if (algo == CONV_WINOGRAD) {
+    winograd_backward(dx, dw, dyp, yp, idx, ws, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, part, parts);
+    return;
+  }
+  assert(dx == 0, "conv2d_relu_maxpool_backward: direct, for a first layer only");
   const HP = OH + KH - 1, WP = OW + KW - 1, list = ws + (<usize>(N * Cin * HP * WP + direct_weights_floats(Cout, Cin, KH, KW)) << 2); // past the padded input and the filters
-  direct_pooled_weight_grad(dw, db, list, dyp, yp, idx, ws, N, Cin, HP, WP, Cout, KH, KW, OH, OW, part_from(Cout, 1, part, parts), part_to(Cout, 1, part, parts));
+  direct_pooled_weight_grad(dw, list, dyp, yp, idx, ws, N, Cin, HP, WP, Cout, KH, KW, OH, OW, k0, k1);
 }
 
 /**
@@ -188,14 +226,7 @@ export function conv2d_backward(
     }
   }
   if (algo == CONV_WINOGRAD) {
-    const HP = OH + KH - 1, WP = OW + KW - 1;
-    if (!needs_copy(H, W, padT, padL, OH, OW, KH, KW)) {
-      winograd_product_backward(dx, dw, dy, ws, N, Cin, HP, WP, Cout, KH, true, part, parts);
-      return;
-    }
-    const dxp = dx ? ws + (<usize>winograd_workspace(N, Cin, HP, WP, Cout, KH) << 2) : 0;
-    winograd_product_backward(dxp, dw, dy, ws, N, Cin, HP, WP, Cout, KH, true, part, parts); // dxp of images n0 … n1 − 1 by this thread
-    if (dx) crop(dx + (<usize>(n0 * Cin * H * W) << 2), dxp + (<usize>(n0 * Cin * HP * WP) << 2), (n1 - n0) * Cin, H, W, HP, WP, padT, padL);
+    winograd_backward(dx, dw, dy, 0, 0, ws, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, part, parts);
     return;
   }
   if (algo == CONV_DIRECT) {

@@ -274,7 +274,7 @@ export function direct_weight_grad(dw: usize, db: usize, sums: usize, dy: usize,
 }
 
 /**
- * dw: [Cout, Cin, KH, KW] += and db: [Cout] += (skipped when 0) for the filters
+ * dw: [Cout, Cin, KH, KW] += for the filters
  * k0 … k1 − 1 of a direct convolution whose output went through ReLU and 2×2 max
  * pooling (direct_conv_relu_maxpool), from the pooled gradient alone: a window
  * passes its gradient (dyp where yp > 0) to the one output it took (idx 0…3),
@@ -289,25 +289,20 @@ export function direct_weight_grad(dw: usize, db: usize, sums: usize, dy: usize,
  * image, in scan order; the SIMD build takes a filter row's weights as the
  * lanes of one or two vectors (KW ≤ 4 or not), three filter rows at a time.
  */
-export function direct_pooled_weight_grad(dw: usize, db: usize, list: usize, dyp: usize, yp: usize, idx: usize, x: usize, N: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32, k0: i32, k1: i32): void {
+export function direct_pooled_weight_grad(dw: usize, list: usize, dyp: usize, yp: usize, idx: usize, x: usize, N: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32, k0: i32, k1: i32): void {
   const PH = OH >> 1, PW = OW >> 1, P = PH * PW, pp = <usize>P << 2, cs = <usize>(HP * WP) << 2, rs = <usize>WP << 2;
   // the scratch, per filter: every window's top-left offset (the first filter's serving this call), the kept
-  // windows' gradients and input offsets, the weights' sums (8 per filter row) and the bias's
+  // windows' gradients and input offsets, the weights' sums (8 per filter row)
   const fb = <usize>pooled_grad_scratch(1, Cin, KH, OH, OW) << 2, lists = list + pp, tl = list + <usize>k0 * fb;
   for (let ph = 0, w = 0; ph < PH; ph++) {
     for (let pw = 0; pw < PW; pw++, w++) store<u32>(tl + (<usize>w << 2), <u32>(<usize>(2 * ph) * rs + (<usize>pw << 3)));
   }
-  for (let k = k0; k < k1; k++) memory.fill(lists + <usize>k * fb + (pp << 1), 0, (<usize>(Cin * KH) << 5) + 16);
+  for (let k = k0; k < k1; k++) memory.fill(lists + <usize>k * fb + (pp << 1), 0, <usize>(Cin * KH) << 5);
   // image by image, its planes in memory order (filter by filter, the sums kept in memory between images)
   for (let n = 0; n < N; n++) {
     for (let k = k0; k < k1; k++) {
-      const gl = lists + <usize>k * fb, ol = gl + pp, sums = ol + pp, bias = sums + (<usize>(Cin * KH) << 5);
+      const gl = lists + <usize>k * fb, ol = gl + pp, sums = ol + pp;
       const o = <usize>(n * Cout + k) * pp, m = window_list(gl, ol, tl, dyp + o, yp + o, idx + o, P, rs);
-      if (db != 0) {
-        let a = load<f32>(bias);
-        for (let e = 0; e < m; e++) a += load<f32>(gl + (<usize>e << 2));
-        store<f32>(bias, a);
-      }
       for (let c = 0; c < Cin; c++) {
         const xc = x + <usize>(n * Cin + c) * cs;
         for (let kh = 0; kh < KH; kh += 3) {
@@ -337,18 +332,17 @@ export function direct_pooled_weight_grad(dw: usize, db: usize, list: usize, dyp
     }
   }
   for (let k = k0; k < k1; k++) {
-    const sums = lists + <usize>k * fb + (pp << 1), bias = sums + (<usize>(Cin * KH) << 5);
+    const sums = lists + <usize>k * fb + (pp << 1);
     for (let r = 0; r < Cin * KH; r++) {
       const d = dw + (<usize>((k * Cin * KH + r) * KW) << 2), t = sums + (<usize>r << 5);
       for (let kw = 0; kw < KW; kw++) store<f32>(d + (<usize>kw << 2), load<f32>(d + (<usize>kw << 2)) + load<f32>(t + (<usize>kw << 2)));
     }
-    if (db != 0) store<f32>(db + (<usize>k << 2), load<f32>(db + (<usize>k << 2)) + load<f32>(bias));
   }
 }
 
-/** Floats of direct_pooled_weight_grad's scratch for Cout filters: per filter three words per window, 8 floats per filter row and the bias's sum (a vector). */
+/** Floats of direct_pooled_weight_grad's scratch for Cout filters: per filter three words per window and 8 floats per filter row. */
 export function pooled_grad_scratch(Cout: i32, Cin: i32, KH: i32, OH: i32, OW: i32): i32 {
-  return Cout * (3 * (OH >> 1) * (OW >> 1) + 8 * Cin * KH + 4);
+  return Cout * (3 * (OH >> 1) * (OW >> 1) + 8 * Cin * KH);
 }
 
 /**

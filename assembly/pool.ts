@@ -90,10 +90,13 @@ function some_windows(back: bool, img: usize, dy: usize, y: usize, idx: usize, f
 // @ts-ignore: decorator
 @inline
 export function forward4(y: usize, idx: usize, a0: v128, a1: v128, b0: v128, b1: v128, lanes: i32 = 4): void {
-  const tl = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
-  const tr = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
-  const bl = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
-  const br = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+  windows4(y, idx, v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), v128.shuffle<f32>(a0, a1, 1, 3, 5, 7), v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), v128.shuffle<f32>(b0, b1, 1, 3, 5, 7), lanes);
+}
+
+/** Four windows, lane by lane (top left, top right, bottom left, bottom right): their ReLU'd max to y, argmax to idx (the first `lanes`). */
+// @ts-ignore: decorator
+@inline
+export function windows4(y: usize, idx: usize, tl: v128, tr: v128, bl: v128, br: v128, lanes: i32 = 4): void {
   let m = tl, k = i32x4.splat(0);
   let g = f32x4.gt(tr, m); m = v128.bitselect(tr, m, g); k = v128.bitselect(i32x4.splat(1), k, g);
   g = f32x4.gt(bl, m); m = v128.bitselect(bl, m, g); k = v128.bitselect(i32x4.splat(2), k, g);
@@ -167,6 +170,22 @@ function backward_windows(dx: usize, dy: usize, y: usize, idx: usize, from: i32,
     store<i32>(d1, select(g, 0, k == 3), 4);
     o++; d0 += 8;
     const wrap = o == OW; o = select(0, o, wrap); d0 += select(rowBytes, 0, wrap);
+  }
+}
+
+/**
+ * db[c] += Σ of the pooled gradient that reaches channel c's outputs (dy where
+ * y > 0; y, dy: [N, C, P] pooled planes), for c0 ≤ c < c1: the bias gradient
+ * behind ReLU and 2×2 max pooling, image by image, window by window.
+ */
+export function pooled_channel_sums(db: usize, dy: usize, y: usize, N: i32, C: i32, P: i32, c0: i32, c1: i32): void {
+  for (let c = c0; c < c1; c++) {
+    let a: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const o = <usize>((n * C + c) * P) << 2;
+      for (let w: usize = 0; w < (<usize>P << 2); w += 4) a += reinterpret<f32>(select(load<i32>(dy + o + w), 0, load<f32>(y + o + w) > 0));
+    }
+    store<f32>(db + (<usize>c << 2), load<f32>(db + (<usize>c << 2)) + a);
   }
 }
 

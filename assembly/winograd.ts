@@ -23,6 +23,7 @@ import { few_product, few_product_t, few_lane_sums, few_lane_totals } from "./fe
 // transform staging, per thread: 36 values of one tile group (a vector or a float each)
 import { stageA as tmpA, stageB as tmpB, stageC as tmpC } from "./workspace";
 import { barrier, part_from, part_to } from "./threads";
+import { forward1, windows4 } from "./pool";
 
 /** Floats of one block of products (block_tiles): 256 KB, half of a core's L2 here (32768 and 131072: slower on LeNet's conv2). */
 const BLOCK_FLOATS: i32 = 65536;
@@ -99,16 +100,18 @@ function plane(floats: i32): usize {
  * The T tiles of a call, as byte offsets: tin[t] of the tile's 6×6 input window
  * from its channel's plane in [N, C, H, W]; tout[t] of its m×m output block from
  * its channel's start, images `outImage` floats apart (OH·OW in a channel-major
- * [C, N·OH·OW], C·OH·OW in NCHW). Tables spare the transforms a division per tile.
+ * [C, N·OH·OW], C·OH·OW in NCHW); `pooled`: of its pooling window in an NCHW
+ * [N, C, OH/2, OW/2] (2×2 tiles). Tables spare the transforms a division per tile.
  */
-export function tile_tables(tin: usize, tout: usize, n0: i32, n1: i32, C: i32, H: i32, W: i32, outImage: i32, r: i32): void {
-  const OH = H - r + 1, OW = W - r + 1, m = tile_side(r);
-  let t: usize = <usize>(n0 * image_tiles(H, W, r));
+export function tile_tables(tin: usize, tout: usize, n0: i32, n1: i32, C: i32, H: i32, W: i32, outImage: i32, r: i32, pooled: bool): void {
+  const OH = H - r + 1, OW = W - r + 1, m = tile_side(r), tiles = image_tiles(H, W, r);
+  let t: usize = <usize>(n0 * tiles);
   for (let n = n0; n < n1; n++) {
     for (let th = 0; th < OH; th += m) {
       for (let tw = 0; tw < OW; tw += m) {
         store<u32>(tin + (t << 2), ((n * C * H + th) * W + tw) << 2);
-        store<u32>(tout + (t << 2), (n * outImage + th * OW + tw) << 2);
+        // pooled (2×2 tiles, one window each): the window's place in its image's plane is the tile's number in the image
+        store<u32>(tout + (t << 2), (n * outImage + (pooled ? <i32>t - n * tiles : th * OW + tw)) << 2);
         t++;
       }
     }
@@ -118,17 +121,20 @@ export function tile_tables(tin: usize, tout: usize, n0: i32, n1: i32, C: i32, H
 /**
  * y: the convolution of x: [N, Cin, H, W] with w: [Cout, Cin, r, r] (r = 3 or 5), plus bias: [Cout]
  * unless bias is 0; NCHW [N, Cout, OH, OW] if nchw, else channel-major [Cout, N·OH·OW].
+ * With idx (r = 5, NCHW): y [N, Cout, OH/2, OW/2] is instead ReLU and 2×2 max
+ * pooling of it, idx the windows' argmax (pool.ts's), each 2×2 tile a window.
  * ws: workspace (V and U kept for backward, unless `keep` is false: no
  * backward follows). Split over `parts` threads: each transforms its share of
  * the filters, then (once U is whole) its images' tiles end to end; the
  * products are column blocks of the same sums.
  */
-export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32, nchw: bool, keep: bool, part: i32, parts: i32): void {
+export function winograd_product(y: usize, idx: usize, ws: usize, x: usize, w: usize, bias: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32, nchw: bool, keep: bool, part: i32, parts: i32): void {
   const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW;
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, M = U + 36 * us, tin = M + 36 * ms + 36 * us, tout = tin + (<usize>T << 2);
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
-  tile_tables(tin, tout, n0, n1, Cin, H, W, nchw ? Cout * P : P, r);
+  const pooled = idx != 0, channel = pooled ? tiles : nchw ? P : N * P; // floats between output channels
+  tile_tables(tin, tout, n0, n1, Cin, H, W, pooled ? Cout * tiles : nchw ? Cout * P : P, r, pooled);
   filter_transform(U, w, Cout, Cin, r, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
   barrier(parts);
   // with few channels, tiles in blocks whose products (36 planes of Cout × TB) stay in cache until
@@ -147,7 +153,7 @@ export function winograd_product(y: usize, ws: usize, x: usize, w: usize, bias: 
       if (few_channels(Cin)) few_product(m, L, u, v, LV, Cout, Cin, b1 - b0);
       else gemm(m, u, v, Cout, b1 - b0, Cin, Cin, LV, L, 0);
     }
-    output_transform(y, Mb - (<usize>b0 << 2), bias, tout, L, b0, b1, Cout, nchw ? P : N * P, OW, r);
+    output_transform(y, idx, Mb - (<usize>b0 << 2), bias, tout, L, b0, b1, Cout, channel, OW, r);
   }
 }
 
@@ -174,14 +180,15 @@ function blocked(Cin: i32, Cout: i32): bool {
 
 /**
  * dw: [Cout, Cin, r, r] += ; dx: [N, Cin, H, W] overwritten (skipped when 0);
- * dy: the product's gradient, laid out as winograd_product's y; ws: from
+ * dy: the product's gradient, laid out as winograd_product's y (with idx: the
+ * pooled gradient, yp and idx the pooled forward's outputs); ws: from
  * winograd_product with the same sizes and layout (V, U and the tile tables;
  * V is overwritten by dV when dx != 0). Split over `parts` threads: output
  * gradients by images; the weight products (sums over every tile) by whole
  * points ξ; the filter gradients by filters; dV and dx by images again.
  */
-export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32, nchw: bool, part: i32, parts: i32): void {
-  const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW, channel = nchw ? P : N * P;
+export function winograd_product_backward(dx: usize, dw: usize, dy: usize, yp: usize, idx: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32, nchw: bool, part: i32, parts: i32): void {
+  const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW, channel = idx != 0 ? tiles : nchw ? P : N * P;
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2), sums = tout + (<usize>T << 2);
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
@@ -195,7 +202,7 @@ export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: u
     const mbs = plane(Cout * TB);
     for (let b0 = 0; b0 < T; b0 += TB) {
       const b1 = min(T, b0 + TB), Mb = dM - (<usize>b0 << 2);
-      output_grad_transform(Mb, dy, tout, TB, b0, b1, Cout, channel, OW, r);
+      output_grad_transform(Mb, dy, yp, idx, tout, TB, b0, b1, Cout, channel, OW, r);
       weight_products(sums, dU, Mb, V, TB, T, b0, b1, Cin, Cout, 0, 36);
       if (dx != 0) {
         input_grads(V, U, Mb, TB, T, b0, b1, Cin, Cout);
@@ -206,7 +213,7 @@ export function winograd_product_backward(dx: usize, dw: usize, dy: usize, ws: u
     filter_grad_transform(dw, dU, Cout, Cin, r, 0, Cout * Cin);
     return;
   }
-  output_grad_transform(dM, dy, tout, T, t0, t1, Cout, channel, OW, r);
+  output_grad_transform(dM, dy, yp, idx, tout, T, t0, t1, Cout, channel, OW, r);
   barrier(parts);
   const xi0 = part_from(36, 1, part, parts), xi1 = part_to(36, 1, part, parts);
   weight_products(sums, dU, dM, V, T, T, 0, T, Cin, Cout, xi0, xi1);
@@ -399,19 +406,22 @@ export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, t
 /**
  * y tiles = Aᵀ M[·][k][t] A (columns first, then rows) + bias[k] (unless bias is 0);
  * channel k starts `channel` floats after y's, its m×m tiles at tout's offsets.
+ * With idx (2×2 tiles): each tile's ReLU'd max to y, its argmax to idx (pool.ts's
+ * forward), at tout's pooled offsets.
  */
-export function output_transform(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, r: i32): void {
-  // one body, compiled once per tile side (m a constant in each)
-  if (r == 5) output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 2);
-  else output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 4);
+export function output_transform(y: usize, idx: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, r: i32): void {
+  // one body, compiled once per tile side (m a constant in each) and for pooled 2×2 tiles
+  if (idx != 0) output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 2, idx);
+  else if (r == 5) output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 2, 0);
+  else output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 4, 0);
 }
 
 // @ts-ignore: decorator
 @inline
-function output_tiles(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, m: i32): void {
-  const ms = plane(Cout * T), rs = <usize>OW << 2;
+function output_tiles(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, m: i32, idx: usize): void {
+  const ms = plane(Cout * T), rs = <usize>OW << 2, pooled = idx != 0;
   for (let k = 0; k < Cout; k++) {
-    const src = M + (<usize>(k * T) << 2), yk = y + (<usize>(k * channel) << 2);
+    const src = M + (<usize>(k * T) << 2), yk = y + (<usize>(k * channel) << 2), ik = idx + (<usize>(k * channel) << 2);
     const b: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
     let t = t0;
     if (ASC_FEATURE_SIMD) {
@@ -420,8 +430,18 @@ function output_tiles(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: 
         for (let i = 0; i < m; i++) at_at<v128>(m, tmpC + <usize>(i * 16 * m), 16, tmpB + <usize>(i * 96), 16);
         // tmpC[i][s] holds four tiles' values: each row goes back into the tiles
         const tab = tout + (<usize>t << 2);
-        const d0 = yk + load<u32>(tab), d1 = yk + load<u32>(tab, 4), d2 = yk + load<u32>(tab, 8), d3 = yk + load<u32>(tab, 12);
         const bv = f32x4.splat(b);
+        if (pooled) {
+          // four windows: pooled into the staging buffer, then each to its place
+          windows4(tmpA, tmpA + 16, f32x4.add(v128.load(tmpC), bv), f32x4.add(v128.load(tmpC, 16), bv), f32x4.add(v128.load(tmpC, 32), bv), f32x4.add(v128.load(tmpC, 48), bv));
+          for (let j: usize = 0; j < 16; j += 4) {
+            const o = load<u32>(tab + j);
+            store<u32>(yk + o, load<u32>(tmpA + j));
+            store<u32>(ik + o, load<u32>(tmpA + j, 16));
+          }
+          continue;
+        }
+        const d0 = yk + load<u32>(tab), d1 = yk + load<u32>(tab, 4), d2 = yk + load<u32>(tab, 8), d3 = yk + load<u32>(tab, 12);
         for (let i = 0; i < m; i++) {
           const s = tmpC + <usize>(i * 16 * m), o = <usize>i * rs;
           const c0 = f32x4.add(v128.load(s), bv), c1 = f32x4.add(v128.load(s, 16), bv);
@@ -441,6 +461,11 @@ function output_tiles(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: 
       const d = yk + load<u32>(tout + (<usize>t << 2));
       for (let j = 0; j < 6; j++) at_at<f32>(m, tmpB + <usize>(j * 4), 24, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
       for (let i = 0; i < m; i++) at_at<f32>(m, tmpC + <usize>(i * 4 * m), 4, tmpB + <usize>(i * 24), 4);
+      if (pooled) {
+        const o = load<u32>(tout + (<usize>t << 2));
+        forward1(yk + o, ik + o, load<f32>(tmpC) + b, load<f32>(tmpC, 4) + b, load<f32>(tmpC, 8) + b, load<f32>(tmpC, 12) + b);
+        continue;
+      }
       for (let i = 0; i < m; i++) {
         for (let s = 0; s < m; s++) store<f32>(d + <usize>i * rs + (<usize>s << 2), load<f32>(tmpC + <usize>(i * 4 * m + s * 4)) + b);
       }
@@ -448,22 +473,43 @@ function output_tiles(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: 
   }
 }
 
-/** dM[·][k][t] = A dY Aᵀ (rows first, then columns) for the m×m tiles t0 … t1 − 1 of dy, laid out as output_transform's y. */
-export function output_grad_transform(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, r: i32): void {
-  if (r == 5) output_grad_tiles(dM, dy, tout, T, t0, t1, Cout, channel, OW, 2);
-  else output_grad_tiles(dM, dy, tout, T, t0, t1, Cout, channel, OW, 4);
+/**
+ * dM[·][k][t] = A dY Aᵀ (rows first, then columns) for the m×m tiles t0 … t1 − 1 of dy, laid out as
+ * output_transform's y; with idx, dY is the tile's part of the pooled gradient dy (pool.ts's backward:
+ * dy where yp > 0, at the window's argmax, zeros elsewhere).
+ */
+export function output_grad_transform(dM: usize, dy: usize, yp: usize, idx: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, r: i32): void {
+  if (idx != 0) output_grad_tiles(dM, dy, yp, idx, tout, T, t0, t1, Cout, channel, OW, 2);
+  else if (r == 5) output_grad_tiles(dM, dy, 0, 0, tout, T, t0, t1, Cout, channel, OW, 2);
+  else output_grad_tiles(dM, dy, 0, 0, tout, T, t0, t1, Cout, channel, OW, 4);
 }
 
 // @ts-ignore: decorator
 @inline
-function output_grad_tiles(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, m: i32): void {
-  const ms = plane(Cout * T), rs = <usize>OW << 2;
+function output_grad_tiles(dM: usize, dy: usize, yp: usize, idx: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, m: i32): void {
+  const ms = plane(Cout * T), rs = <usize>OW << 2, pooled = idx != 0, co = <usize>channel << 2; // bytes between channels
   for (let k = 0; k < Cout; k++) {
     const dst = dM + (<usize>(k * T) << 2), yk = dy + (<usize>(k * channel) << 2);
     let t = t0;
     if (ASC_FEATURE_SIMD) {
       for (; t + 4 <= t1; t += 4) {
         const tab = tout + (<usize>t << 2);
+        if (pooled) {
+          // four windows' gradients, each at its argmax: the tiles' rows (top left, top right) and (bottom left, bottom right)
+          const kc = <usize>k * co;
+          let g = f32x4.splat(0), e = i32x4.splat(0), v = f32x4.splat(0);
+          g = v128.load32_lane(yk + load<u32>(tab), g, 0); g = v128.load32_lane(yk + load<u32>(tab, 4), g, 1);
+          g = v128.load32_lane(yk + load<u32>(tab, 8), g, 2); g = v128.load32_lane(yk + load<u32>(tab, 12), g, 3);
+          v = v128.load32_lane(yp + kc + load<u32>(tab), v, 0); v = v128.load32_lane(yp + kc + load<u32>(tab, 4), v, 1);
+          v = v128.load32_lane(yp + kc + load<u32>(tab, 8), v, 2); v = v128.load32_lane(yp + kc + load<u32>(tab, 12), v, 3);
+          e = v128.load32_lane(idx + kc + load<u32>(tab), e, 0); e = v128.load32_lane(idx + kc + load<u32>(tab, 4), e, 1);
+          e = v128.load32_lane(idx + kc + load<u32>(tab, 8), e, 2); e = v128.load32_lane(idx + kc + load<u32>(tab, 12), e, 3);
+          g = v128.and(g, f32x4.gt(v, f32x4.splat(0)));
+          a2<v128>(tmpB, 16, v128.and(g, i32x4.eq(e, i32x4.splat(0))), v128.and(g, i32x4.eq(e, i32x4.splat(1))));
+          a2<v128>(tmpB + 96, 16, v128.and(g, i32x4.eq(e, i32x4.splat(2))), v128.and(g, i32x4.eq(e, i32x4.splat(3))));
+          for (let j = 0; j < 6; j++) a_at<v128>(m, dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 16), 96);
+          continue;
+        }
         const s0 = yk + load<u32>(tab), s1 = yk + load<u32>(tab, 4), s2 = yk + load<u32>(tab, 8), s3 = yk + load<u32>(tab, 12);
         for (let i = 0; i < m; i++) {
           // row i of the four tiles as m columns (a 4×4 transpose, or pairs)
@@ -485,8 +531,16 @@ function output_grad_tiles(dM: usize, dy: usize, tout: usize, T: i32, t0: i32, t
       }
     }
     for (; t < t1; t++) {
-      const p = yk + load<u32>(tout + (<usize>t << 2));
-      for (let i = 0; i < m; i++) a_at<f32>(m, tmpB + <usize>(i * 24), 4, p + <usize>i * rs, 4);
+      let p = yk + load<u32>(tout + (<usize>t << 2)), prs = rs;
+      if (pooled) {
+        // the window's 2×2 gradient written out (rows of 2 floats)
+        const o = <usize>k * co + load<u32>(tout + (<usize>t << 2)), e = load<i32>(idx + o);
+        const g = select(load<i32>(dy + o), 0, load<f32>(yp + o) > 0);
+        store<i32>(tmpA, select(g, 0, e == 0)); store<i32>(tmpA, select(g, 0, e == 1), 4);
+        store<i32>(tmpA, select(g, 0, e == 2), 8); store<i32>(tmpA, select(g, 0, e == 3), 12);
+        p = tmpA; prs = 8;
+      }
+      for (let i = 0; i < m; i++) a_at<f32>(m, tmpB + <usize>(i * 24), 4, p + <usize>i * prs, 4);
       for (let j = 0; j < 6; j++) a_at<f32>(m, dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 4), 24);
     }
   }

@@ -244,6 +244,10 @@ export class Conv2d implements Layer {
   readonly yc: number;
   /** The general kernel's algorithm id, or -1 on the tuned 3×3 path. */
   readonly algo: number;
+  /** Whether forwardReluMaxPool applies: the direct algorithm with even output sides, or Winograd's 2×2 tiles (5×5). */
+  readonly poolsInRegisters: boolean;
+  /** Whether backwardReluMaxPool applies: by Winograd, or direct where no gradient flows to the input (a first layer). */
+  readonly poolsBackward: boolean;
   private readonly g: { kh: number; kw: number; stride: number; padT: number; padL: number };
 
   constructor(private net: Net, name: string, private x: Act, private cin: number, private h: number, private w: number, private cout: number, opts: ConvOptions = {}) {
@@ -269,6 +273,8 @@ export class Conv2d implements Layer {
         throw new Error(`${name}: the ${opts.algorithm} algorithm does not apply to a ${kh}×${kw} stride-${stride} convolution with a ${this.outH}×${this.outW} output (Winograd: 3×3 or 5×5, stride 1, output sides multiples of 4 or 2; direct: stride 1)`);
       }
     }
+    this.poolsInRegisters = this.algo >= 0 && k.k.conv2d_pools_in_registers(this.algo, kh, kw, stride, this.outH, this.outW);
+    this.poolsBackward = this.poolsInRegisters && (this.algo === k.convAlgorithms.winograd || !x.grad);
     this.out = net.act(cout * P);
     this.col = net.scratch(tuned ? k.k.conv3x3_workspace(net.maxBatch, cin, h, w, cout)
       : k.k.conv2d_workspace(this.algo, net.maxBatch, cin, h, w, cout, kh, kw, this.g.padT, this.g.padL, this.outH, this.outW));
@@ -285,40 +291,29 @@ export class Conv2d implements Layer {
     this.net.k.parts('conv2d_forward', this.algo, this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout, kh, kw, stride, padT, padL, this.outH, this.outW, train ? 1 : 0); // nothing kept in evaluation
   }
 
-  /** Whether forwardReluMaxPool applies: the direct algorithm, with even output sides. */
-  get poolsInRegisters(): boolean {
-    return this.algo === this.net.k.convAlgorithms.direct && this.outH % 2 === 0 && this.outW % 2 === 0;
-  }
 
   /**
    * The forward pass followed by ReLU and 2×2 max pooling into pool's output and
    * argmax, without writing this layer's output (pooled in registers): the same
    * bits as forward then pool.forward, and the same workspace for backward.
    */
-  forwardReluMaxPool(n: number, pool: ReluMaxPool): void {
-    if (!this.poolsInRegisters) throw new Error('forwardReluMaxPool needs the direct algorithm and even output sides');
+  forwardReluMaxPool(n: number, train: boolean, pool: ReluMaxPool): void {
+    if (!this.poolsInRegisters) throw new Error('forwardReluMaxPool needs the direct algorithm with even output sides, or Winograd with a 5×5 kernel');
     const { kh, kw, padT, padL } = this.g;
-    this.net.k.parts('conv2d_relu_maxpool_forward', pool.out.ptr, pool.idx, this.col, this.x.ptr, this.weight.ptr, this.bias ? this.bias.ptr : 0,
-      n, this.cin, this.h, this.w, this.cout, kh, kw, padT, padL, this.outH, this.outW);
+    this.net.k.parts('conv2d_relu_maxpool_forward', this.algo, pool.out.ptr, pool.idx, this.col, this.x.ptr, this.weight.ptr, this.bias ? this.bias.ptr : 0,
+      n, this.cin, this.h, this.w, this.cout, kh, kw, padT, padL, this.outH, this.outW, train ? 1 : 0);
   }
 
   /**
-   * The backward pass behind forwardReluMaxPool, from pool's output gradient,
-   * where no gradient flows to this layer's input (a first layer): the weight
-   * gradient sums one input window per pooling window, from the pooled gradient
-   * alone, instead of pool.backward writing the full output gradient (three
+   * The backward pass behind forwardReluMaxPool, from pool's output gradient
+   * alone, where pool.backward would write the full output gradient (three
    * quarters zeros) for backward to read.
    */
   backwardReluMaxPool(n: number, pool: ReluMaxPool): void {
-    if (!this.poolsInRegisters || this.x.grad) throw new Error('backwardReluMaxPool needs the direct algorithm, even output sides and no input gradient');
-    const { kh, kw } = this.g;
-    this.net.k.parts('conv2d_relu_maxpool_backward', this.weight.grad, this.bias ? this.bias.grad : 0, pool.out.grad, pool.out.ptr, pool.idx, this.col,
-      n, this.cin, this.cout, kh, kw, this.outH, this.outW);
-  }
-
-  /** Whether a gradient flows to the input (not a first layer). */
-  get hasInputGrad(): boolean {
-    return this.x.grad !== 0;
+    if (!this.poolsBackward) throw new Error('backwardReluMaxPool needs Winograd, or the direct algorithm without an input gradient');
+    const { kh, kw, padT, padL } = this.g;
+    this.net.k.parts('conv2d_relu_maxpool_backward', this.algo, this.x.grad, this.weight.grad, this.bias ? this.bias.grad : 0, pool.out.grad, pool.out.ptr, pool.idx, this.col,
+      n, this.cin, this.h, this.w, this.cout, kh, kw, padT, padL, this.outH, this.outW);
   }
 
   backward(n: number): void {
@@ -491,11 +486,12 @@ export class ReluMaxPool implements Layer {
 }
 
 /**
- * A direct convolution, ReLU and 2×2 max pooling: one forward kernel that pools
- * the convolution's output in registers (Conv2d.forwardReluMaxPool; LeNet's
- * conv1 + pool: 605 → 535 µs with the caches flushed); backward, as a first
- * layer, the weight gradient from the pooled gradient alone
- * (Conv2d.backwardReluMaxPool: 665 → 375 µs), else ReluMaxPool's then Conv2d's.
+ * A convolution (direct, or Winograd 5×5), ReLU and 2×2 max pooling: one
+ * forward kernel that pools the convolution's output in registers
+ * (Conv2d.forwardReluMaxPool; LeNet's conv1 + pool: 605 → 535 µs with the
+ * caches flushed); backward from the pooled gradient alone where it can
+ * (Conv2d.backwardReluMaxPool; LeNet's conv1, a first layer: 665 → 330 µs),
+ * else ReluMaxPool's then Conv2d's.
  */
 export class ConvReluMaxPool implements Layer {
   readonly out: Act;
@@ -504,15 +500,15 @@ export class ConvReluMaxPool implements Layer {
     this.pool = new ReluMaxPool(net, conv.out, conv.out.size / (conv.outH * conv.outW), conv.outH, conv.outW);
     this.out = this.pool.out;
   }
-  forward(n: number): void {
-    this.conv.forwardReluMaxPool(n, this.pool);
+  forward(n: number, train: boolean): void {
+    this.conv.forwardReluMaxPool(n, train, this.pool);
   }
   backward(n: number): void {
-    if (this.conv.hasInputGrad) {
+    if (this.conv.poolsBackward) {
+      this.conv.backwardReluMaxPool(n, this.pool);
+    } else {
       this.pool.backward(n);
       this.conv.backward(n);
-    } else {
-      this.conv.backwardReluMaxPool(n, this.pool);
     }
   }
 }

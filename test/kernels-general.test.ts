@@ -74,33 +74,57 @@ describe.each(builds)('%s build: general kernels', (build) => {
     }
   });
 
-  // [N, Cin, H, W, Cout, KH, KW, padding]: LeNet's first layer at a smaller size (vectors of eight and four
-  // columns, a last column of windows one by one, an odd filter count), several input channels, narrow (KW ≤ 4)
-  // and wide filter rows, seven filter rows (in groups of three), 1×1, a single window per plane
+  // [N, Cin, H, W, Cout, KH, KW, padding]: LeNet's first layer at a smaller size (direct: vectors of eight and
+  // four columns, a last column of windows one by one, an odd filter count), several input channels, narrow
+  // (KW ≤ 4) and wide filter rows, seven filter rows (in groups of three), 1×1, a single window per plane;
+  // 5×5 by Winograd too: padded (a copy, dx cropped), LeNet's conv2 in blocks of tiles and a partial last
+  // one, many channels (not blocked), one tile per image
   const pooledShapes: [number, number, number, number, number, number, number, Padding][] = [
     [3, 1, 10, 14, 5, 5, 5, 'same'], [2, 2, 8, 8, 3, 3, 3, 'same'], [2, 3, 9, 11, 4, 2, 4, 'valid'],
     [1, 2, 12, 12, 3, 7, 6, 'same'], [2, 1, 6, 6, 1, 1, 1, 'valid'], [2, 2, 4, 5, 2, 3, 4, 'valid'],
+    [2, 3, 10, 8, 5, 5, 5, 'same'], [6, 6, 14, 14, 16, 5, 5, 'valid'], [2, 16, 6, 6, 32, 5, 5, 'valid'],
   ];
-  it.each(pooledShapes)('direct conv2d + ReLU + 2×2 max pool N=%i Cin=%i %i×%i Cout=%i %i×%i %s: the forward equals the two kernels bit for bit, the weight and bias gradients from the pooled gradient equal finite differences', (N, Cin, H, W, Cout, KH, KW, pad) => {
-    const mark = k.mark();
+  it.each(pooledShapes)('conv2d + ReLU + 2×2 max pool N=%i Cin=%i %i×%i Cout=%i %i×%i %s, every algorithm that pools in registers: the forward equals the two kernels bit for bit, the gradients from the pooled gradient equal those through the full output gradient and finite differences', (N, Cin, H, W, Cout, KH, KW, pad) => {
     const gh = convGeometry(H, KH, 1, pad), gw = convGeometry(W, KW, 1, pad);
     const [OH, OW, padT, padL] = [gh.out, gw.out, gh.before, gw.before], Q = N * Cout * OH * OW / 4;
-    const algo = k.convAlgorithms.direct, x = rand(N * Cin * H * W), w = rand(Cout * Cin * KH * KW, 0.5), b = rand(Cout), r = rand(Q);
-    const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yc = k.alloc(Cout * N * OH * OW);
-    const px = put(k, x), pw = put(k, w), pb = put(k, b), py = k.alloc(4 * Q), yp = k.alloc(Q), idx = k.alloc(Q), yp2 = k.alloc(Q), idx2 = k.alloc(Q);
-    k.k.conv2d_forward(algo, py, ws, yc, px, pw, pb, N, Cin, H, W, Cout, KH, KW, 1, padT, padL, OH, OW, true, 0, 1);
-    k.k.relu_maxpool2x2_forward(yp, idx, py, N * Cout, OH, OW);
-    k.k.conv2d_relu_maxpool_forward(yp2, idx2, ws, px, pw, pb, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, 0, 1);
-    expect(k.read(yp2, Q)).toEqual(k.read(yp, Q));
-    expect(k.i32.slice(idx2 >> 2, (idx2 >> 2) + Q)).toEqual(k.i32.slice(idx >> 2, (idx >> 2) + Q));
-    const L = (ww: Float64Array, bb: Float64Array) => ref.dot(r, ref.reluMaxpoolRef(ref.conv2dRef(x, ww, bb, N, Cin, H, W, Cout, KH, KW, 1, padT, padL, OH, OW), N * Cout, OH, OW));
-    const gwt = ref.numericGrad((v) => L(v, b), w.slice()).map((g) => g + 0.5); // dw accumulates onto 0.5
-    const gb = ref.numericGrad((v) => L(w, v), b.slice()).map((g) => g - 1);
-    const pdw = put(k, new Float64Array(w.length).fill(0.5)), pdb = put(k, new Float64Array(Cout).fill(-1));
-    k.k.conv2d_relu_maxpool_backward(pdw, pdb, put(k, r), yp2, idx2, ws, N, Cin, Cout, KH, KW, OH, OW, 0, 1);
-    expect(ref.relErr(get(k, pdw, w.length), gwt), 'dw').toBeLessThan(1e-5);
-    expect(ref.relErr(get(k, pdb, Cout), gb), 'db').toBeLessThan(1e-5);
-    k.release(mark);
+    const x = rand(N * Cin * H * W), w = rand(Cout * Cin * KH * KW, 0.5), b = rand(Cout), r = rand(Q);
+    // finite differences at up to 60 entries of each tensor, where few outputs make a ReLU or max kink within h of one unlikely
+    const fd = Q <= 500, some = (n: number) => Array.from({ length: Math.min(n, 60) }, (_, i) => Math.floor((i * n) / Math.min(n, 60)));
+    const ew = some(w.length), ex = some(x.length);
+    const L = (xx: Float64Array, ww: Float64Array, bb: Float64Array) => ref.dot(r, ref.reluMaxpoolRef(ref.conv2dRef(xx, ww, bb, N, Cin, H, W, Cout, KH, KW, 1, padT, padL, OH, OW), N * Cout, OH, OW));
+    const gwt = fd ? ref.numericGrad((v) => L(x, v, b), w.slice(), 1e-5, ew).map((g) => g + 0.5) : null; // dw accumulates onto 0.5
+    const gb = fd ? ref.numericGrad((v) => L(x, w, v), b.slice()).map((g) => g - 1) : null;
+    const gx = fd ? ref.numericGrad((v) => L(v, w, b), x.slice(), 1e-5, ex) : null;
+    const algos = Object.values(k.convAlgorithms).filter((a) => k.k.conv2d_pools_in_registers(a, KH, KW, 1, OH, OW));
+    expect(algos.length, 'algorithms').toBe((OH % 2 === 0 && OW % 2 === 0 ? 1 : 0) + (KH === 5 && KW === 5 && OH % 2 === 0 && OW % 2 === 0 ? 1 : 0));
+    for (const algo of algos) {
+      const mark = k.mark(), winograd = algo === k.convAlgorithms.winograd;
+      const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yc = k.alloc(Cout * N * OH * OW);
+      const px = put(k, x), pw = put(k, w), pb = put(k, b), py = k.alloc(4 * Q), yp = k.alloc(Q), idx = k.alloc(Q), yp2 = k.alloc(Q), idx2 = k.alloc(Q);
+      k.k.conv2d_forward(algo, py, ws, yc, px, pw, pb, N, Cin, H, W, Cout, KH, KW, 1, padT, padL, OH, OW, true, 0, 1);
+      k.k.relu_maxpool2x2_forward(yp, idx, py, N * Cout, OH, OW);
+      // the unfused gradients: the full output gradient, then the convolution's backward
+      const pr = put(k, r), pdy = k.alloc(4 * Q), udx = winograd ? k.alloc(x.length) : 0, udw = put(k, new Float64Array(w.length).fill(0.5)), udb = put(k, new Float64Array(Cout).fill(-1));
+      k.k.relu_maxpool2x2_backward(pdy, pr, yp, idx, N * Cout, OH, OW);
+      k.k.conv2d_backward(algo, udx, udw, udb, yc, pdy, pw, ws, N, Cin, H, W, Cout, KH, KW, 1, padT, padL, OH, OW, 0, 1);
+      for (const keep of [false, true]) { // evaluation, then training (its workspace for backward)
+        k.k.conv2d_relu_maxpool_forward(algo, yp2, idx2, ws, px, pw, pb, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, keep, 0, 1);
+        expect(k.read(yp2, Q), `algorithm ${algo}`).toEqual(k.read(yp, Q));
+        expect(k.i32.slice(idx2 >> 2, (idx2 >> 2) + Q), `algorithm ${algo}`).toEqual(k.i32.slice(idx >> 2, (idx >> 2) + Q));
+      }
+      const pdw = put(k, new Float64Array(w.length).fill(0.5)), pdb = put(k, new Float64Array(Cout).fill(-1)), pdx = winograd ? k.alloc(x.length) : 0;
+      k.k.conv2d_relu_maxpool_backward(algo, pdx, pdw, pdb, pr, yp2, idx2, ws, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, 0, 1);
+      const [dw, db, dx] = [get(k, pdw, w.length), get(k, pdb, Cout), winograd ? get(k, pdx, x.length) : null];
+      expect(ref.relErr(dw, get(k, udw, w.length)), `dw, algorithm ${algo}`).toBeLessThan(1e-5);
+      expect(ref.relErr(db, get(k, udb, Cout)), `db, algorithm ${algo}`).toBeLessThan(1e-5);
+      if (dx) expect(ref.relErr(dx, get(k, udx, x.length)), `dx, algorithm ${algo}`).toBeLessThan(1e-5);
+      if (fd) {
+        expect(ref.relErr(dw, gwt!, ew), `dw, algorithm ${algo}`).toBeLessThan(1e-5);
+        expect(ref.relErr(db, gb!), `db, algorithm ${algo}`).toBeLessThan(1e-5);
+        if (dx) expect(ref.relErr(dx, gx!, ex), `dx, algorithm ${algo}`).toBeLessThan(1e-5);
+      }
+      k.release(mark);
+    }
   });
 
   it('conv2d picks Winograd for wide 3×3 and 5×5 stride-1 layers with output sides multiples of the tile, direct for few filters over long rows, im2col elsewhere', () => {
@@ -254,13 +278,16 @@ describe('general kernels: SIMD and scalar builds agree bit for bit', () => {
           out.push(k.read(y, N * Cout * OH * OW), k.read(dx, N * Cin * H * W), k.read(dw, Cout * Cin * KH * KW), k.read(db, Cout));
         }
       }
-      // direct convolution + ReLU + 2×2 max pool, backward from the pooled gradient: LeNet's first layer, and narrow filter rows over two channels
-      for (const [N, Cin, H, W, Cout, KH, KW, pad] of [[5, 1, 28, 28, 6, 5, 5, 2], [3, 2, 12, 14, 5, 3, 3, 1]]) {
-        const a = k.convAlgorithms.direct, Q = N * Cout * H * W / 4, x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dyp = r(Q);
-        const ws = k.alloc(k.k.conv2d_workspace(a, N, Cin, H, W, Cout, KH, KW, pad, pad, H, W)), yp = k.alloc(Q), idx = k.alloc(Q), dw = k.alloc(Cout * Cin * KH * KW), db = k.alloc(Cout);
-        k.k.conv2d_relu_maxpool_forward(yp, idx, ws, x, w, b, N, Cin, H, W, Cout, KH, KW, pad, pad, H, W, 0, 1);
-        k.k.conv2d_relu_maxpool_backward(dw, db, dyp, yp, idx, ws, N, Cin, Cout, KH, KW, H, W, 0, 1);
-        out.push(k.read(yp, Q), k.read(idx, Q), k.read(dw, Cout * Cin * KH * KW), k.read(db, Cout));
+      // convolution + ReLU + 2×2 max pool, backward from the pooled gradient: LeNet's first layer (direct) and second (Winograd),
+      // narrow filter rows over two channels (direct), 5×5 'same' (Winograd through a padded copy)
+      const { direct: D, winograd: Wg } = k.convAlgorithms;
+      for (const [a, N, Cin, H, W, Cout, KH, KW, pad, OH, OW] of [[D, 5, 1, 28, 28, 6, 5, 5, 2, 28, 28], [D, 3, 2, 12, 14, 5, 3, 3, 1, 12, 14], [Wg, 5, 6, 14, 14, 16, 5, 5, 0, 10, 10], [Wg, 3, 3, 10, 8, 7, 5, 5, 2, 10, 8]]) {
+        const Q = N * Cout * OH * OW / 4, x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dyp = r(Q);
+        const ws = k.alloc(k.k.conv2d_workspace(a, N, Cin, H, W, Cout, KH, KW, pad, pad, OH, OW)), yp = k.alloc(Q), idx = k.alloc(Q), dw = k.alloc(Cout * Cin * KH * KW), db = k.alloc(Cout);
+        const dx = a === Wg ? k.alloc(N * Cin * H * W) : 0;
+        k.k.conv2d_relu_maxpool_forward(a, yp, idx, ws, x, w, b, N, Cin, H, W, Cout, KH, KW, pad, pad, OH, OW, true, 0, 1);
+        k.k.conv2d_relu_maxpool_backward(a, dx, dw, db, dyp, yp, idx, ws, N, Cin, H, W, Cout, KH, KW, pad, pad, OH, OW, 0, 1);
+        out.push(k.read(yp, Q), k.read(idx, Q), k.read(dw, Cout * Cin * KH * KW), k.read(db, Cout), ...(dx ? [k.read(dx, N * Cin * H * W)] : []));
       }
       const n = 101, x = r(n), y = k.alloc(n), m = k.alloc(n), dy = r(n), dx = k.alloc(n);
       for (const f of [() => k.k.sigmoid_forward(y, x, n), () => k.k.tanh_forward(y, x, n), () => k.k.leaky_relu_forward(y, x, n, 0.01), () => k.k.dropout_forward(y, m, x, n, 0.5, 9)]) {

@@ -115,14 +115,18 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
     });
   });
 
-  it.each([[5, 1, 12, 18, 5, 5, 5, 2, 2], [4, 2, 10, 12, 4, 3, 5, 1, 2]])('direct conv2d + ReLU + 2×2 max pool N=%i Cin=%i %i×%i Cout=%i %i×%i padding %i/%i: forward and the backward from the pooled gradient, split by the kernel', (N, Cin, H, W, Cout, KH, KW, padT, padL) => {
+  // direct (a first layer) and Winograd 5×5 (LeNet's conv2: blocked on one thread; padded through a copy)
+  it.each([[2, 5, 1, 12, 18, 5, 5, 5, 2, 2], [2, 4, 2, 10, 12, 4, 3, 5, 1, 2], [1, 5, 6, 14, 14, 16, 5, 5, 0, 0], [1, 4, 3, 10, 8, 7, 5, 5, 2, 2]])('algorithm %i conv2d + ReLU + 2×2 max pool N=%i Cin=%i %i×%i Cout=%i %i×%i padding %i/%i: forward and the backward from the pooled gradient, split by the kernel', (a, N, Cin, H, W, Cout, KH, KW, padT, padL) => {
     const OH = H + 2 * padT - KH + 1, OW = W + 2 * padL - KW + 1, Q = N * Cout * OH * OW / 4;
     sameOnEach((k, r) => {
-      const algo = k.convAlgorithms.direct, x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dyp = r(Q), dw = r(Cout * Cin * KH * KW), db = r(Cout);
-      const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yp = k.alloc(Q), idx = k.alloc(Q);
-      k.parts('conv2d_relu_maxpool_forward', yp, idx, ws, x, w, b, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW);
-      k.parts('conv2d_relu_maxpool_backward', dw, db, dyp, yp, idx, ws, N, Cin, Cout, KH, KW, OH, OW);
-      return [[yp, Q], [idx, Q], [dw, Cout * Cin * KH * KW], [db, Cout]];
+      const algo = k.convAlgorithms[CONV_ALGORITHMS[a]], x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dyp = r(Q), dw = r(Cout * Cin * KH * KW), db = r(Cout);
+      expect(k.k.conv2d_pools_in_registers(algo, KH, KW, 1, OH, OW)).toBe(true);
+      const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yp = k.alloc(Q), idx = k.alloc(Q), ye = k.alloc(Q);
+      const dx = algo === k.convAlgorithms.winograd ? k.alloc(N * Cin * H * W) : 0;
+      k.parts('conv2d_relu_maxpool_forward', algo, ye, idx, ws, x, w, b, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, 0);
+      k.parts('conv2d_relu_maxpool_forward', algo, yp, idx, ws, x, w, b, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW, 1);
+      k.parts('conv2d_relu_maxpool_backward', algo, dx, dw, db, dyp, yp, idx, ws, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW);
+      return [[yp, Q], [ye, Q], [idx, Q], [dw, Cout * Cin * KH * KW], [db, Cout], ...(dx ? [[dx, N * Cin * H * W] as [number, number]] : [])];
     });
   });
 
