@@ -12,7 +12,7 @@
 // column ≡ lane mod 4), added up as (l0 + l1) + (l2 + l3) in both builds.
 
 import { sum8, channel_sum } from "./reduce";
-import { forward1, forward4 } from "./pool";
+import { forward1, forward4, window_grad } from "./pool";
 
 /**
  * Images per pass of the SIMD weight gradient: one image's dy and x stay in L1 across
@@ -66,12 +66,12 @@ export function direct_conv(y: usize, x: usize, wv: usize, bias: usize, n0: i32,
         const yr = yk + (<usize>(oh * OW) << 2), xr = xn + <usize>oh * rs;
         let ow = 0;
         if (ASC_FEATURE_SIMD) {
-          for (; ow + 16 <= OW; ow += 16) pair(yr + (<usize>ow << 2), y2, xr + (<usize>ow << 2), wk, f2, b0, b1, 4, Cin, KH, KW, rs, cs);
+          for (; ow + 16 <= OW; ow += 16) pair(yr + (<usize>ow << 2), 0, y2, xr + (<usize>ow << 2), wk, f2, b0, b1, 4, 16, 32, 48, false, Cin, KH, KW, rs, cs);
           const o = yr + (<usize>ow << 2), p = xr + (<usize>ow << 2), nv = (OW - ow) >> 2;
           switch (nv) {
-            case 3: pair(o, y2, p, wk, f2, b0, b1, 3, Cin, KH, KW, rs, cs); break;
-            case 2: pair(o, y2, p, wk, f2, b0, b1, 2, Cin, KH, KW, rs, cs); break;
-            case 1: pair(o, y2, p, wk, f2, b0, b1, 1, Cin, KH, KW, rs, cs); break;
+            case 3: pair(o, 0, y2, p, wk, f2, b0, b1, 3, 16, 32, 48, false, Cin, KH, KW, rs, cs); break;
+            case 2: pair(o, 0, y2, p, wk, f2, b0, b1, 2, 16, 32, 48, false, Cin, KH, KW, rs, cs); break;
+            case 1: pair(o, 0, y2, p, wk, f2, b0, b1, 1, 16, 32, 48, false, Cin, KH, KW, rs, cs); break;
           }
           ow += nv << 2;
         }
@@ -102,9 +102,10 @@ export function direct_conv_relu_maxpool(yp: usize, idx: usize, x: usize, wv: us
         const o = pk + (<usize>((oh >> 1) * PW) << 2), y = yp + o, ix = idx + o, xr = xn + <usize>oh * rs;
         let ow = 0;
         if (ASC_FEATURE_SIMD) {
-          for (; ow + 8 <= OW; ow += 8) pooled_pair(y + (<usize>ow << 1), ix + (<usize>ow << 1), p2, xr + (<usize>ow << 2), wk, f2, b0, b1, 2, Cin, KH, KW, rs, cs);
+          // two rows of two vectors (the top row's, then the bottom row's), then of one
+          for (; ow + 8 <= OW; ow += 8) pair(y + (<usize>ow << 1), ix + (<usize>ow << 1), p2, xr + (<usize>ow << 2), wk, f2, b0, b1, 4, 16, rs, rs + 16, true, Cin, KH, KW, rs, cs);
           if (ow + 4 <= OW) {
-            pooled_pair(y + (<usize>ow << 1), ix + (<usize>ow << 1), p2, xr + (<usize>ow << 2), wk, f2, b0, b1, 1, Cin, KH, KW, rs, cs);
+            pair(y + (<usize>ow << 1), ix + (<usize>ow << 1), p2, xr + (<usize>ow << 2), wk, f2, b0, b1, 2, rs, 0, 0, true, Cin, KH, KW, rs, cs);
             ow += 4;
           }
         }
@@ -122,36 +123,6 @@ export function direct_conv_relu_maxpool(yp: usize, idx: usize, x: usize, wv: us
   }
 }
 
-/**
- * Two output rows of nv vectors (nv = 1 or 2, a constant once inlined) for two
- * filters (wk and wk + fs), summed as pair sums them, then pooled: 2·nv windows
- * per filter to y, idx (the second filter's ps bytes on). (Four rows of one
- * vector, to keep eight sums as nv = 2 does, measured no faster.)
- */
-// @ts-ignore: decorator
-@inline
-function pooled_pair(y: usize, idx: usize, ps: usize, x: usize, wk: usize, fs: usize, b0: f32, b1: f32, nv: i32, Cin: i32, KH: i32, KW: i32, rs: usize, cs: usize): void {
-  const z = f32x4.splat(0);
-  let a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z; // a0, a1: the top row's vectors, a2, a3: the bottom row's
-  let wp = wk, xc = x;
-  for (let c = 0; c < Cin; c++, xc += cs) {
-    for (let kh = 0; kh < KH; kh++) {
-      let q = xc + <usize>kh * rs;
-      for (let kw = 0; kw < KW; kw++, wp += 16, q += 4) {
-        const u = v128.load(wp), v = v128.load(wp + fs);
-        let t = v128.load(q);
-        a0 = f32x4.add(a0, f32x4.mul(t, u)); c0 = f32x4.add(c0, f32x4.mul(t, v));
-        if (nv > 1) { t = v128.load(q, 16); a1 = f32x4.add(a1, f32x4.mul(t, u)); c1 = f32x4.add(c1, f32x4.mul(t, v)); }
-        t = v128.load(q + rs); a2 = f32x4.add(a2, f32x4.mul(t, u)); c2 = f32x4.add(c2, f32x4.mul(t, v));
-        if (nv > 1) { t = v128.load(q + rs, 16); a3 = f32x4.add(a3, f32x4.mul(t, u)); c3 = f32x4.add(c3, f32x4.mul(t, v)); }
-      }
-    }
-  }
-  const bv = f32x4.splat(b0), cv = f32x4.splat(b1);
-  forward4(y, idx, f32x4.add(a0, bv), f32x4.add(a1, bv), f32x4.add(a2, bv), f32x4.add(a3, bv), nv << 1);
-  forward4(y + ps, idx + ps, f32x4.add(c0, cv), f32x4.add(c1, cv), f32x4.add(c2, cv), f32x4.add(c3, cv), nv << 1);
-}
-
 /** One output before its bias: 0 + Σ x·w over (c, kh, kw), for the window at x and the prepared filter at wk. */
 // @ts-ignore: decorator
 @inline
@@ -166,10 +137,18 @@ function output(x: usize, wk: usize, Cin: i32, KH: i32, KW: i32, rs: usize, cs: 
   return s;
 }
 
-/** nv (1…4, a constant once inlined) vectors of one output row for two filters (wk and wk + fs; outputs y and y + ys). */
+/**
+ * Up to four vectors of outputs for two filters (wk and wk + fs), their inputs
+ * at x + 0, o1, o2, o3: n (1…4) vectors of one output row (offsets 0, 16, 32,
+ * 48) stored at y and y + ys; or, `pooled`, the top and bottom rows of one or
+ * two vectors (n = 2: 0, rs; n = 4: 0, 16, rs, rs + 16) pooled into 2 or 4
+ * windows per filter at y, idx (the second filter's ys bytes on). n, pooled
+ * and the offsets: constants once inlined. Each output is 0 + Σ x·w over
+ * (c, kh, kw), then its bias.
+ */
 // @ts-ignore: decorator
 @inline
-function pair(y: usize, ys: usize, x: usize, wk: usize, fs: usize, b0: f32, b1: f32, nv: i32, Cin: i32, KH: i32, KW: i32, rs: usize, cs: usize): void {
+function pair(y: usize, idx: usize, ys: usize, x: usize, wk: usize, fs: usize, b0: f32, b1: f32, n: i32, o1: usize, o2: usize, o3: usize, pooled: bool, Cin: i32, KH: i32, KW: i32, rs: usize, cs: usize): void {
   const z = f32x4.splat(0);
   let a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
   let wp = wk, xc = x;
@@ -180,17 +159,28 @@ function pair(y: usize, ys: usize, x: usize, wk: usize, fs: usize, b0: f32, b1: 
         const u = v128.load(wp), v = v128.load(wp + fs);
         let t = v128.load(q);
         a0 = f32x4.add(a0, f32x4.mul(t, u)); c0 = f32x4.add(c0, f32x4.mul(t, v));
-        if (nv > 1) { t = v128.load(q, 16); a1 = f32x4.add(a1, f32x4.mul(t, u)); c1 = f32x4.add(c1, f32x4.mul(t, v)); }
-        if (nv > 2) { t = v128.load(q, 32); a2 = f32x4.add(a2, f32x4.mul(t, u)); c2 = f32x4.add(c2, f32x4.mul(t, v)); }
-        if (nv > 3) { t = v128.load(q, 48); a3 = f32x4.add(a3, f32x4.mul(t, u)); c3 = f32x4.add(c3, f32x4.mul(t, v)); }
+        if (n > 1) { t = v128.load(q + o1); a1 = f32x4.add(a1, f32x4.mul(t, u)); c1 = f32x4.add(c1, f32x4.mul(t, v)); }
+        if (n > 2) { t = v128.load(q + o2); a2 = f32x4.add(a2, f32x4.mul(t, u)); c2 = f32x4.add(c2, f32x4.mul(t, v)); }
+        if (n > 3) { t = v128.load(q + o3); a3 = f32x4.add(a3, f32x4.mul(t, u)); c3 = f32x4.add(c3, f32x4.mul(t, v)); }
       }
     }
   }
-  const bv = f32x4.splat(b0), cv = f32x4.splat(b1), y1 = y + ys;
-  v128.store(y, f32x4.add(a0, bv)); v128.store(y1, f32x4.add(c0, cv));
-  if (nv > 1) { v128.store(y, f32x4.add(a1, bv), 16); v128.store(y1, f32x4.add(c1, cv), 16); }
-  if (nv > 2) { v128.store(y, f32x4.add(a2, bv), 32); v128.store(y1, f32x4.add(c2, cv), 32); }
-  if (nv > 3) { v128.store(y, f32x4.add(a3, bv), 48); v128.store(y1, f32x4.add(c3, cv), 48); }
+  const bv = f32x4.splat(b0), cv = f32x4.splat(b1);
+  a0 = f32x4.add(a0, bv); a1 = f32x4.add(a1, bv); a2 = f32x4.add(a2, bv); a3 = f32x4.add(a3, bv);
+  c0 = f32x4.add(c0, cv); c1 = f32x4.add(c1, cv); c2 = f32x4.add(c2, cv); c3 = f32x4.add(c3, cv);
+  if (pooled && n == 4) {
+    forward4(y, idx, a0, a1, a2, a3);
+    forward4(y + ys, idx + ys, c0, c1, c2, c3);
+  } else if (pooled) {
+    forward4(y, idx, a0, z, a1, z, 2);
+    forward4(y + ys, idx + ys, c0, z, c1, z, 2);
+  } else {
+    const y1 = y + ys;
+    v128.store(y, a0); v128.store(y1, c0);
+    if (n > 1) { v128.store(y, a1, 16); v128.store(y1, c1, 16); }
+    if (n > 2) { v128.store(y, a2, 32); v128.store(y1, c2, 32); }
+    if (n > 3) { v128.store(y, a3, 48); v128.store(y1, c3, 48); }
+  }
 }
 
 /**
@@ -368,8 +358,7 @@ function window_list(gl: usize, ol: usize, tl: usize, dyp: usize, yp: usize, idx
   }
   for (; w < P; w++) {
     const q = <usize>w << 2, e = load<i32>(idx + q);
-    const g = select(load<i32>(dyp + q), 0, load<f32>(yp + q) > 0);
-    m = keep(gl, ol, m, g, load<i32>(tl + q) + select(<i32>rs, 0, e > 1) + ((e & 1) << 2));
+    m = keep(gl, ol, m, reinterpret<i32>(window_grad(dyp, yp, q)), load<i32>(tl + q) + select(<i32>rs, 0, e > 1) + ((e & 1) << 2));
   }
   return m;
 }
