@@ -79,9 +79,30 @@ function conv2dCases(label: string, N: number, Cin: number, H: number, W: number
       };
     };
     const fwd = (k: Kernels, p: ReturnType<typeof plan>) => k.k.conv2d_forward(p.a, p.y, p.ws, p.yc, p.x, p.w, p.b, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, true, 0, 1);
+    const bwd = (k: Kernels, p: ReturnType<typeof plan>) => k.k.conv2d_backward(p.a, first ? 0 : p.dx, p.dw, p.db, p.yc, p.dy, p.w, p.ws, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1);
     cases.push(
       { name: `${label} forward (${name})`, shape, flops: f, setup: (k) => { const p = plan(k); return () => fwd(k, p); } },
-      { name: `${label} backward${first ? ' (no dx)' : ''} (${name})`, shape, flops: first ? f : 2 * f, setup: (k) => { const p = plan(k); fwd(k, p); return () => k.k.conv2d_backward(p.a, first ? 0 : p.dx, p.dw, p.db, p.yc, p.dy, p.w, p.ws, N, Cin, H, W, Cout, K, K, S, pT, pL, OH, OW, 0, 1); } },
+      { name: `${label} backward${first ? ' (no dx)' : ''} (${name})`, shape, flops: first ? f : 2 * f, setup: (k) => { const p = plan(k); fwd(k, p); return () => bwd(k, p); } },
+    );
+    // with ReLU + 2×2 max pool after it: the two kernels, then the fused ones (conv2d_relu_maxpool_*; direct: as a first layer)
+    if (!simd.k.conv2d_pools_in_registers(simd.convAlgorithms[name], K, K, S, OH, OW) || (name === 'direct' && !first)) continue;
+    const Q = (N * Cout * OH * OW) / 4;
+    const pooled = (k: Kernels) => ({ ...plan(k), yp: k.alloc(Q), idx: k.alloc(Q), dyp: rand(k, Q) });
+    const fusedFwd = (k: Kernels, p: ReturnType<typeof pooled>) => k.k.conv2d_relu_maxpool_forward(p.a, p.yp, p.idx, p.ws, p.x, p.w, p.b, N, Cin, H, W, Cout, K, K, pT, pL, OH, OW, true, 0, 1);
+    cases.push(
+      { name: `${label} forward + ReLU + pool (${name})`, shape, flops: f, setup: (k) => { const p = pooled(k); return () => { fwd(k, p); k.k.relu_maxpool2x2_forward(p.yp, p.idx, p.y, N * Cout, OH, OW); }; } },
+      { name: `${label} forward, ReLU + pool fused (${name})`, shape, flops: f, setup: (k) => { const p = pooled(k); return () => fusedFwd(k, p); } },
+      { name: `${label} ReLU + pool + backward${first ? ' (no dx)' : ''} (${name})`, shape, flops: first ? f : 2 * f, setup: (k) => {
+        const p = pooled(k);
+        fwd(k, p);
+        k.k.relu_maxpool2x2_forward(p.yp, p.idx, p.y, N * Cout, OH, OW);
+        return () => { k.k.relu_maxpool2x2_backward(p.dy, p.dyp, p.yp, p.idx, N * Cout, OH, OW); bwd(k, p); };
+      } },
+      { name: `${label} backward, ReLU + pool fused${first ? ' (no dx)' : ''} (${name})`, shape, flops: first ? f : 2 * f, setup: (k) => {
+        const p = pooled(k);
+        fusedFwd(k, p);
+        return () => k.k.conv2d_relu_maxpool_backward(p.a, first ? 0 : p.dx, p.dw, p.db, p.dyp, p.yp, p.idx, p.ws, N, Cin, H, W, Cout, K, K, pT, pL, OH, OW, 0, 1);
+      } },
     );
   }
   return cases;
