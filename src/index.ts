@@ -20,7 +20,7 @@ export { setHelperWorker, runHelper } from './team.js';
 export type { HelperData, KernelCall } from './team.js';
 export type { Build, BuildChoice, KernelExports } from './kernels.js';
 export {
-  Net, Param, Conv2d, Conv2dBatchNorm, Linear, BatchNorm, ReLU, ReluMaxPool, Pool2d, GlobalAvgPool2d, Activation, Dropout, Stack, PairConcat, GradSum,
+  Net, Param, Conv2d, Conv2dBatchNorm, ConvReluMaxPool, Linear, BatchNorm, ReLU, ReluMaxPool, Pool2d, GlobalAvgPool2d, Activation, Dropout, Stack, PairConcat, GradSum,
   ADAM, convGeometry, checkOptimizer,
 } from './layers.js';
 export type { Act, Layer, NamedBuffer, Optimizer, Padding, ConvOptions, ConvAlgorithm } from './layers.js';
