@@ -156,8 +156,8 @@ function direct_prepare(ws: usize, x: usize, w: usize, N: i32, Cin: i32, H: i32,
  * pooling, as conv2d_forward then relu_maxpool2x2_forward would give them (the
  * same bits, and the same workspace for conv2d_backward), without writing
  * the convolution's output (pool.ts's backward needs only yp and idx): direct
- * (OH and OW even) pools two output rows in registers, Winograd F(2×2, 5×5)
- * each 2×2 output tile. (conv2d_pools_in_registers says which apply.)
+ * (OH and OW even) pools two output rows in registers, Winograd the windows
+ * of each output tile. (conv2d_pools_in_registers says which apply.)
  */
 export function conv2d_relu_maxpool_forward(
   algo: i32, yp: usize, idx: usize, ws: usize,
@@ -174,10 +174,10 @@ export function conv2d_relu_maxpool_forward(
   direct_conv_relu_maxpool(yp, idx, ws, wv, bias, n0, n1, Cin, OH + KH - 1, OW + KW - 1, Cout, KH, KW, OH, OW);
 }
 
-/** Whether conv2d_relu_maxpool_forward (and _backward) serve `algo` on this shape: direct with even output sides, or Winograd's 2×2 tiles (5×5). */
+/** Whether conv2d_relu_maxpool_forward (and _backward) serve `algo` on this shape: direct with even output sides, or Winograd. */
 export function conv2d_pools_in_registers(algo: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32): bool {
   if (!conv2d_supports(algo, KH, KW, stride, OH, OW)) return false;
-  return algo == CONV_DIRECT ? OH % 2 == 0 && OW % 2 == 0 : algo == CONV_WINOGRAD && KH == 5;
+  return algo == CONV_DIRECT ? OH % 2 == 0 && OW % 2 == 0 : algo == CONV_WINOGRAD; // Winograd's tiles (4×4 or 2×2) hold whole windows
 }
 
 /**

@@ -23,7 +23,7 @@ import { few_product, few_product_t, few_lane_sums, few_lane_totals } from "./fe
 // transform staging, per thread: 36 values of one tile group (a vector or a float each)
 import { stageA as tmpA, stageB as tmpB, stageC as tmpC } from "./workspace";
 import { barrier, part_from, part_to } from "./threads";
-import { forward1, windows4 } from "./pool";
+import { forward1, windows4, window_grad } from "./pool";
 
 /** Floats of one block of products (block_tiles): 256 KB, half of a core's L2 here (32768 and 131072: slower on LeNet's conv2). */
 const BLOCK_FLOATS: i32 = 65536;
@@ -100,8 +100,8 @@ function plane(floats: i32): usize {
  * The T tiles of a call, as byte offsets: tin[t] of the tile's 6×6 input window
  * from its channel's plane in [N, C, H, W]; tout[t] of its m×m output block from
  * its channel's start, images `outImage` floats apart (OH·OW in a channel-major
- * [C, N·OH·OW], C·OH·OW in NCHW); `pooled`: of its pooling window in an NCHW
- * [N, C, OH/2, OW/2] (2×2 tiles). Tables spare the transforms a division per tile.
+ * [C, N·OH·OW], C·OH·OW in NCHW); `pooled`: of its first 2×2 pooling window in
+ * an NCHW [N, C, OH/2, OW/2]. Tables spare the transforms a division per tile.
  */
 export function tile_tables(tin: usize, tout: usize, n0: i32, n1: i32, C: i32, H: i32, W: i32, outImage: i32, r: i32, pooled: bool): void {
   const OH = H - r + 1, OW = W - r + 1, m = tile_side(r), tiles = image_tiles(H, W, r);
@@ -110,8 +110,8 @@ export function tile_tables(tin: usize, tout: usize, n0: i32, n1: i32, C: i32, H
     for (let th = 0; th < OH; th += m) {
       for (let tw = 0; tw < OW; tw += m) {
         store<u32>(tin + (t << 2), ((n * C * H + th) * W + tw) << 2);
-        // pooled (2×2 tiles, one window each): the window's place in its image's plane is the tile's number in the image
-        store<u32>(tout + (t << 2), (n * outImage + (pooled ? <i32>t - n * tiles : th * OW + tw)) << 2);
+        // pooled: the place in its image's pooled plane of the tile's first (top-left) window
+        store<u32>(tout + (t << 2), (n * outImage + (pooled ? (th >> 1) * (OW >> 1) + (tw >> 1) : th * OW + tw)) << 2);
         t++;
       }
     }
@@ -121,8 +121,8 @@ export function tile_tables(tin: usize, tout: usize, n0: i32, n1: i32, C: i32, H
 /**
  * y: the convolution of x: [N, Cin, H, W] with w: [Cout, Cin, r, r] (r = 3 or 5), plus bias: [Cout]
  * unless bias is 0; NCHW [N, Cout, OH, OW] if nchw, else channel-major [Cout, N·OH·OW].
- * With idx (r = 5, NCHW): y [N, Cout, OH/2, OW/2] is instead ReLU and 2×2 max
- * pooling of it, idx the windows' argmax (pool.ts's), each 2×2 tile a window.
+ * With idx (NCHW): y [N, Cout, OH/2, OW/2] is instead ReLU and 2×2 max pooling
+ * of it, idx the windows' argmax (pool.ts's): a tile holds (m/2)² whole windows.
  * ws: workspace (V and U kept for backward, unless `keep` is false: no
  * backward follows). Split over `parts` threads: each transforms its share of
  * the filters, then (once U is whole) its images' tiles end to end; the
@@ -133,8 +133,8 @@ export function winograd_product(y: usize, idx: usize, ws: usize, x: usize, w: u
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, M = U + 36 * us, tin = M + 36 * ms + 36 * us, tout = tin + (<usize>T << 2);
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
-  const pooled = idx != 0, channel = pooled ? tiles : nchw ? P : N * P; // floats between output channels
-  tile_tables(tin, tout, n0, n1, Cin, H, W, pooled ? Cout * tiles : nchw ? Cout * P : P, r, pooled);
+  const pooled = idx != 0, channel = pooled ? P >> 2 : nchw ? P : N * P; // floats between output channels
+  tile_tables(tin, tout, n0, n1, Cin, H, W, pooled ? Cout * (P >> 2) : nchw ? Cout * P : P, r, pooled);
   filter_transform(U, w, Cout, Cin, r, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
   barrier(parts);
   // with few channels, tiles in blocks whose products (36 planes of Cout × TB) stay in cache until
@@ -188,7 +188,7 @@ function blocked(Cin: i32, Cout: i32): bool {
  * points ξ; the filter gradients by filters; dV and dx by images again.
  */
 export function winograd_product_backward(dx: usize, dw: usize, dy: usize, yp: usize, idx: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32, nchw: bool, part: i32, parts: i32): void {
-  const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW, channel = idx != 0 ? tiles : nchw ? P : N * P;
+  const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW, channel = idx != 0 ? P >> 2 : nchw ? P : N * P;
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2), sums = tout + (<usize>T << 2);
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
@@ -406,12 +406,13 @@ export function input_grad_transform(dx: usize, dV: usize, tin: usize, T: i32, t
 /**
  * y tiles = Aᵀ M[·][k][t] A (columns first, then rows) + bias[k] (unless bias is 0);
  * channel k starts `channel` floats after y's, its m×m tiles at tout's offsets.
- * With idx (2×2 tiles): each tile's ReLU'd max to y, its argmax to idx (pool.ts's
- * forward), at tout's pooled offsets.
+ * With idx: each 2×2 window's ReLU'd max to y, its argmax to idx (pool.ts's
+ * forward), from tout's pooled offsets.
  */
 export function output_transform(y: usize, idx: usize, M: usize, bias: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, r: i32): void {
-  // one body, compiled once per tile side (m a constant in each) and for pooled 2×2 tiles
-  if (idx != 0) output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 2, idx);
+  // one body, compiled once per tile side (m a constant in each), pooled or not
+  if (idx != 0 && r == 5) output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 2, idx);
+  else if (idx != 0) output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 4, idx);
   else if (r == 5) output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 2, 0);
   else output_tiles(y, M, bias, tout, T, t0, t1, Cout, channel, OW, 4, 0);
 }
@@ -432,12 +433,17 @@ function output_tiles(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: 
         const tab = tout + (<usize>t << 2);
         const bv = f32x4.splat(b);
         if (pooled) {
-          // four windows: pooled into the staging buffer, then each to its place
-          windows4(tmpA, tmpA + 16, f32x4.add(v128.load(tmpC), bv), f32x4.add(v128.load(tmpC, 16), bv), f32x4.add(v128.load(tmpC, 32), bv), f32x4.add(v128.load(tmpC, 48), bv));
-          for (let j: usize = 0; j < 16; j += 4) {
-            const o = load<u32>(tab + j);
-            store<u32>(yk + o, load<u32>(tmpA + j));
-            store<u32>(ik + o, load<u32>(tmpA + j, 16));
+          // each window position of the four tiles: pooled into the staging buffer, then each to its place
+          for (let a = 0; a < m; a += 2) {
+            for (let c = 0; c < m; c += 2) {
+              const s = tmpC + <usize>(16 * (a * m + c)), w = <usize>((a >> 1) * (OW >> 1) + (c >> 1)) << 2;
+              windows4(tmpA, tmpA + 16, f32x4.add(v128.load(s), bv), f32x4.add(v128.load(s, 16), bv), f32x4.add(v128.load(s + <usize>(16 * m)), bv), f32x4.add(v128.load(s + <usize>(16 * m), 16), bv));
+              for (let j: usize = 0; j < 16; j += 4) {
+                const o = <usize>load<u32>(tab + j) + w;
+                store<u32>(yk + o, load<u32>(tmpA + j));
+                store<u32>(ik + o, load<u32>(tmpA + j, 16));
+              }
+            }
           }
           continue;
         }
@@ -462,8 +468,12 @@ function output_tiles(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: 
       for (let j = 0; j < 6; j++) at_at<f32>(m, tmpB + <usize>(j * 4), 24, src + (<usize>t << 2) + <usize>j * ms, 6 * ms);
       for (let i = 0; i < m; i++) at_at<f32>(m, tmpC + <usize>(i * 4 * m), 4, tmpB + <usize>(i * 24), 4);
       if (pooled) {
-        const o = load<u32>(tout + (<usize>t << 2));
-        forward1(yk + o, ik + o, load<f32>(tmpC) + b, load<f32>(tmpC, 4) + b, load<f32>(tmpC, 8) + b, load<f32>(tmpC, 12) + b);
+        for (let a = 0; a < m; a += 2) {
+          for (let c = 0; c < m; c += 2) {
+            const s = tmpC + <usize>(4 * (a * m + c)), o = <usize>load<u32>(tout + (<usize>t << 2)) + (<usize>((a >> 1) * (OW >> 1) + (c >> 1)) << 2);
+            forward1(yk + o, ik + o, load<f32>(s) + b, load<f32>(s, 4) + b, load<f32>(s + <usize>(4 * m)) + b, load<f32>(s + <usize>(4 * m), 4) + b);
+          }
+        }
         continue;
       }
       for (let i = 0; i < m; i++) {
@@ -479,7 +489,8 @@ function output_tiles(y: usize, M: usize, bias: usize, tout: usize, T: i32, t0: 
  * dy where yp > 0, at the window's argmax, zeros elsewhere).
  */
 export function output_grad_transform(dM: usize, dy: usize, yp: usize, idx: usize, tout: usize, T: i32, t0: i32, t1: i32, Cout: i32, channel: i32, OW: i32, r: i32): void {
-  if (idx != 0) output_grad_tiles(dM, dy, yp, idx, tout, T, t0, t1, Cout, channel, OW, 2);
+  if (idx != 0 && r == 5) output_grad_tiles(dM, dy, yp, idx, tout, T, t0, t1, Cout, channel, OW, 2);
+  else if (idx != 0) output_grad_tiles(dM, dy, yp, idx, tout, T, t0, t1, Cout, channel, OW, 4);
   else if (r == 5) output_grad_tiles(dM, dy, 0, 0, tout, T, t0, t1, Cout, channel, OW, 2);
   else output_grad_tiles(dM, dy, 0, 0, tout, T, t0, t1, Cout, channel, OW, 4);
 }
@@ -495,18 +506,30 @@ function output_grad_tiles(dM: usize, dy: usize, yp: usize, idx: usize, tout: us
       for (; t + 4 <= t1; t += 4) {
         const tab = tout + (<usize>t << 2);
         if (pooled) {
-          // four windows' gradients, each at its argmax: the tiles' rows (top left, top right) and (bottom left, bottom right)
+          // the four tiles' gradients, lane by lane: each window's (dy where yp > 0) at its argmax, zeros elsewhere,
+          // staged as m rows of m vectors in tmpA (row i, column s: window (i/2, s/2), argmax code 2·(i & 1) + (s & 1))
           const kc = <usize>k * co;
-          let g = f32x4.splat(0), e = i32x4.splat(0), v = f32x4.splat(0);
-          g = v128.load32_lane(yk + load<u32>(tab), g, 0); g = v128.load32_lane(yk + load<u32>(tab, 4), g, 1);
-          g = v128.load32_lane(yk + load<u32>(tab, 8), g, 2); g = v128.load32_lane(yk + load<u32>(tab, 12), g, 3);
-          v = v128.load32_lane(yp + kc + load<u32>(tab), v, 0); v = v128.load32_lane(yp + kc + load<u32>(tab, 4), v, 1);
-          v = v128.load32_lane(yp + kc + load<u32>(tab, 8), v, 2); v = v128.load32_lane(yp + kc + load<u32>(tab, 12), v, 3);
-          e = v128.load32_lane(idx + kc + load<u32>(tab), e, 0); e = v128.load32_lane(idx + kc + load<u32>(tab, 4), e, 1);
-          e = v128.load32_lane(idx + kc + load<u32>(tab, 8), e, 2); e = v128.load32_lane(idx + kc + load<u32>(tab, 12), e, 3);
-          g = v128.and(g, f32x4.gt(v, f32x4.splat(0)));
-          a2<v128>(tmpB, 16, v128.and(g, i32x4.eq(e, i32x4.splat(0))), v128.and(g, i32x4.eq(e, i32x4.splat(1))));
-          a2<v128>(tmpB + 96, 16, v128.and(g, i32x4.eq(e, i32x4.splat(2))), v128.and(g, i32x4.eq(e, i32x4.splat(3))));
+          for (let a = 0; a < m; a += 2) {
+            for (let c = 0; c < m; c += 2) {
+              const w = <usize>((a >> 1) * (OW >> 1) + (c >> 1)) << 2;
+              const o0 = <usize>load<u32>(tab) + w, o1 = <usize>load<u32>(tab, 4) + w, o2 = <usize>load<u32>(tab, 8) + w, o3 = <usize>load<u32>(tab, 12) + w;
+              let g = f32x4.splat(0), e = i32x4.splat(0), v = f32x4.splat(0);
+              g = v128.load32_lane(yk + o0, g, 0); g = v128.load32_lane(yk + o1, g, 1); g = v128.load32_lane(yk + o2, g, 2); g = v128.load32_lane(yk + o3, g, 3);
+              v = v128.load32_lane(yp + kc + o0, v, 0); v = v128.load32_lane(yp + kc + o1, v, 1); v = v128.load32_lane(yp + kc + o2, v, 2); v = v128.load32_lane(yp + kc + o3, v, 3);
+              e = v128.load32_lane(idx + kc + o0, e, 0); e = v128.load32_lane(idx + kc + o1, e, 1); e = v128.load32_lane(idx + kc + o2, e, 2); e = v128.load32_lane(idx + kc + o3, e, 3);
+              g = v128.and(g, f32x4.gt(v, f32x4.splat(0)));
+              const q = tmpA + <usize>(16 * (a * m + c));
+              v128.store(q, v128.and(g, i32x4.eq(e, i32x4.splat(0))));
+              v128.store(q, v128.and(g, i32x4.eq(e, i32x4.splat(1))), 16);
+              v128.store(q + <usize>(16 * m), v128.and(g, i32x4.eq(e, i32x4.splat(2))));
+              v128.store(q + <usize>(16 * m), v128.and(g, i32x4.eq(e, i32x4.splat(3))), 16);
+            }
+          }
+          for (let i = 0; i < m; i++) {
+            const q = tmpA + <usize>(16 * i * m);
+            if (m == 4) a4<v128>(tmpB + <usize>(i * 96), 16, v128.load(q), v128.load(q, 16), v128.load(q, 32), v128.load(q, 48));
+            else a2<v128>(tmpB + <usize>(i * 96), 16, v128.load(q), v128.load(q, 16));
+          }
           for (let j = 0; j < 6; j++) a_at<v128>(m, dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 16), 96);
           continue;
         }
@@ -533,12 +556,16 @@ function output_grad_tiles(dM: usize, dy: usize, yp: usize, idx: usize, tout: us
     for (; t < t1; t++) {
       let p = yk + load<u32>(tout + (<usize>t << 2)), prs = rs;
       if (pooled) {
-        // the window's 2×2 gradient written out (rows of 2 floats)
-        const o = <usize>k * co + load<u32>(tout + (<usize>t << 2)), e = load<i32>(idx + o);
-        const g = select(load<i32>(dy + o), 0, load<f32>(yp + o) > 0);
-        store<i32>(tmpA, select(g, 0, e == 0)); store<i32>(tmpA, select(g, 0, e == 1), 4);
-        store<i32>(tmpA, select(g, 0, e == 2), 8); store<i32>(tmpA, select(g, 0, e == 3), 12);
-        p = tmpA; prs = 8;
+        // the tile's gradient written out (rows of m floats): each window's at its argmax, zeros elsewhere
+        for (let a = 0; a < m; a += 2) {
+          for (let c = 0; c < m; c += 2) {
+            const o = <usize>k * co + <usize>load<u32>(tout + (<usize>t << 2)) + (<usize>((a >> 1) * (OW >> 1) + (c >> 1)) << 2), e = load<i32>(idx + o);
+            const g = reinterpret<i32>(window_grad(dy, yp, o)), q = tmpA + <usize>(4 * (a * m + c));
+            store<i32>(q, select(g, 0, e == 0)); store<i32>(q, select(g, 0, e == 1), 4);
+            store<i32>(q + <usize>(4 * m), select(g, 0, e == 2)); store<i32>(q + <usize>(4 * m), select(g, 0, e == 3), 4);
+          }
+        }
+        p = tmpA; prs = <usize>m << 2;
       }
       for (let i = 0; i < m; i++) a_at<f32>(m, tmpB + <usize>(i * 24), 4, p + <usize>i * prs, 4);
       for (let j = 0; j < 6; j++) a_at<f32>(m, dst + (<usize>t << 2) + <usize>j * ms, 6 * ms, tmpB + <usize>(j * 4), 24);

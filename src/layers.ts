@@ -229,8 +229,8 @@ export type { ConvAlgorithm };
  * 2-D convolution. x: [n, cin, h, w] → out: [n, cout, oh, ow]. The study's
  * shape (3×3, stride 1, valid, with bias) runs conv.ts's tuned 3×3 kernels
  * (which pick Winograd or im2col themselves), unless ReLU and 2×2 max pooling
- * follow and the kernels would rather run the three fused
- * (conv2d_pools_direct: a first layer); every other shape, or a forced
+ * follow and the kernels' choice runs the three fused (Winograd, or direct:
+ * conv2d_pools_direct, a first layer); every other shape, or a forced
  * algorithm, runs conv2d.ts's general kernels.
  */
 export class Conv2d implements Layer {
@@ -262,13 +262,14 @@ export class Conv2d implements Layer {
     this.weight = net.param(`${name}.weight`, [cout, cin, kh, kw], { bound });
     this.bias = opts.bias === false ? null : net.param(`${name}.bias`, [cout], { bound });
     const P = this.outH * this.outW, k = net.k;
-    const pooledDirect = opts.algorithm === undefined && !!opts.pooled && k.k.conv2d_pools_direct(cin, kh, kw, stride, this.outH, this.outW);
-    const tuned = kh === 3 && kw === 3 && stride === 1 && padding === 'valid' && this.bias !== null && opts.algorithm === undefined && !pooledDirect;
+    // the kernels' choice; with ReLU + pool after it, the direct convolution for one input channel (conv2d_pools_direct)
+    const chosen = k.k.conv2d_pools_direct(cin, kh, kw, stride, this.outH, this.outW) && opts.pooled ? k.convAlgorithms.direct : k.k.conv2d_algorithm(cin, cout, kh, kw, stride, this.outH, this.outW);
+    const pooledChoice = opts.algorithm === undefined && !!opts.pooled && k.k.conv2d_pools_in_registers(chosen, kh, kw, stride, this.outH, this.outW);
+    const tuned = kh === 3 && kw === 3 && stride === 1 && padding === 'valid' && this.bias !== null && opts.algorithm === undefined && !pooledChoice;
     if (tuned) {
       this.algo = -1;
     } else {
-      this.algo = pooledDirect ? k.convAlgorithms.direct : opts.algorithm === undefined ? k.k.conv2d_algorithm(cin, cout, kh, kw, stride, this.outH, this.outW)
-        : k.convAlgorithms[opts.algorithm];
+      this.algo = opts.algorithm === undefined ? chosen : k.convAlgorithms[opts.algorithm];
       if (!k.k.conv2d_supports(this.algo, kh, kw, stride, this.outH, this.outW)) {
         throw new Error(`${name}: the ${opts.algorithm} algorithm does not apply to a ${kh}×${kw} stride-${stride} convolution with a ${this.outH}×${this.outW} output (Winograd: 3×3 or 5×5, stride 1, output sides multiples of 4 or 2; direct: stride 1)`);
       }

@@ -77,12 +77,14 @@ describe.each(builds)('%s build: general kernels', (build) => {
   // [N, Cin, H, W, Cout, KH, KW, padding]: LeNet's first layer at a smaller size (direct: vectors of eight and
   // four columns, a last column of windows one by one, an odd filter count), several input channels, narrow
   // (KW ≤ 4) and wide filter rows, seven filter rows (in groups of three), 1×1, a single window per plane;
-  // 5×5 by Winograd too: padded (a copy, dx cropped), LeNet's conv2 in blocks of tiles and a partial last
-  // one, many channels (not blocked), one tile per image
+  // by Winograd too, 5×5 (one window per 2×2 tile): padded (a copy, dx cropped), LeNet's conv2 in blocks of
+  // tiles and a partial last one, many channels (not blocked), one tile per image; 3×3 (four windows per 4×4
+  // tile): few channels, the study's conv2 (one tile per image), padded
   const pooledShapes: [number, number, number, number, number, number, number, Padding][] = [
     [3, 1, 10, 14, 5, 5, 5, 'same'], [2, 2, 8, 8, 3, 3, 3, 'same'], [2, 3, 9, 11, 4, 2, 4, 'valid'],
     [1, 2, 12, 12, 3, 7, 6, 'same'], [2, 1, 6, 6, 1, 1, 1, 'valid'], [2, 2, 4, 5, 2, 3, 4, 'valid'],
     [2, 3, 10, 8, 5, 5, 5, 'same'], [6, 6, 14, 14, 16, 5, 5, 'valid'], [2, 16, 6, 6, 32, 5, 5, 'valid'],
+    [3, 8, 10, 10, 16, 3, 3, 'valid'], [2, 32, 6, 6, 64, 3, 3, 'valid'], [2, 4, 8, 12, 5, 3, 3, 'same'],
   ];
   it.each(pooledShapes)('conv2d + ReLU + 2×2 max pool N=%i Cin=%i %i×%i Cout=%i %i×%i %s, every algorithm that pools in registers: the forward equals the two kernels bit for bit, the gradients from the pooled gradient equal those through the full output gradient and finite differences', (N, Cin, H, W, Cout, KH, KW, pad) => {
     const gh = convGeometry(H, KH, 1, pad), gw = convGeometry(W, KW, 1, pad);
@@ -96,7 +98,8 @@ describe.each(builds)('%s build: general kernels', (build) => {
     const gb = fd ? ref.numericGrad((v) => L(x, w, v), b.slice()).map((g) => g - 1) : null;
     const gx = fd ? ref.numericGrad((v) => L(v, w, b), x.slice(), 1e-5, ex) : null;
     const algos = Object.values(k.convAlgorithms).filter((a) => k.k.conv2d_pools_in_registers(a, KH, KW, 1, OH, OW));
-    expect(algos.length, 'algorithms').toBe((OH % 2 === 0 && OW % 2 === 0 ? 1 : 0) + (KH === 5 && KW === 5 && OH % 2 === 0 && OW % 2 === 0 ? 1 : 0));
+    const tile = KH === 3 ? 4 : 2, winograd = (KH === 3 || KH === 5) && KW === KH && OH % tile === 0 && OW % tile === 0;
+    expect(algos.length, 'algorithms').toBe((OH % 2 === 0 && OW % 2 === 0 ? 1 : 0) + (winograd ? 1 : 0));
     for (const algo of algos) {
       const mark = k.mark(), winograd = algo === k.convAlgorithms.winograd;
       const ws = k.alloc(k.k.conv2d_workspace(algo, N, Cin, H, W, Cout, KH, KW, padT, padL, OH, OW)), yc = k.alloc(Cout * N * OH * OW);
@@ -279,9 +282,11 @@ describe('general kernels: SIMD and scalar builds agree bit for bit', () => {
         }
       }
       // convolution + ReLU + 2×2 max pool, backward from the pooled gradient: LeNet's first layer (direct) and second (Winograd),
-      // narrow filter rows over two channels (direct), 5×5 'same' (Winograd through a padded copy)
+      // narrow filter rows over two channels (direct), 5×5 'same' (Winograd through a padded copy), the study's conv2 and a
+      // padded 3×3 (Winograd F(4×4, 3×3): four windows per tile)
       const { direct: D, winograd: Wg } = k.convAlgorithms;
-      for (const [a, N, Cin, H, W, Cout, KH, KW, pad, OH, OW] of [[D, 5, 1, 28, 28, 6, 5, 5, 2, 28, 28], [D, 3, 2, 12, 14, 5, 3, 3, 1, 12, 14], [Wg, 5, 6, 14, 14, 16, 5, 5, 0, 10, 10], [Wg, 3, 3, 10, 8, 7, 5, 5, 2, 10, 8]]) {
+      for (const [a, N, Cin, H, W, Cout, KH, KW, pad, OH, OW] of [[D, 5, 1, 28, 28, 6, 5, 5, 2, 28, 28], [D, 3, 2, 12, 14, 5, 3, 3, 1, 12, 14], [Wg, 5, 6, 14, 14, 16, 5, 5, 0, 10, 10], [Wg, 3, 3, 10, 8, 7, 5, 5, 2, 10, 8],
+        [Wg, 5, 32, 6, 6, 64, 3, 3, 0, 4, 4], [Wg, 3, 4, 8, 12, 9, 3, 3, 1, 8, 12]]) {
         const Q = N * Cout * OH * OW / 4, x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dyp = r(Q);
         const ws = k.alloc(k.k.conv2d_workspace(a, N, Cin, H, W, Cout, KH, KW, pad, pad, OH, OW)), yp = k.alloc(Q), idx = k.alloc(Q), dw = k.alloc(Cout * Cin * KH * KW), db = k.alloc(Cout);
         const dx = a === Wg ? k.alloc(N * Cin * H * W) : 0;

@@ -115,8 +115,8 @@ describe.each(builds)('%s build on 1, 2 and 3 threads', (build) => {
     });
   });
 
-  // direct (a first layer) and Winograd 5×5 (LeNet's conv2: blocked on one thread; padded through a copy)
-  it.each([[2, 5, 1, 12, 18, 5, 5, 5, 2, 2], [2, 4, 2, 10, 12, 4, 3, 5, 1, 2], [1, 5, 6, 14, 14, 16, 5, 5, 0, 0], [1, 4, 3, 10, 8, 7, 5, 5, 2, 2]])('algorithm %i conv2d + ReLU + 2×2 max pool N=%i Cin=%i %i×%i Cout=%i %i×%i padding %i/%i: forward and the backward from the pooled gradient, split by the kernel', (a, N, Cin, H, W, Cout, KH, KW, padT, padL) => {
+  // direct (a first layer) and Winograd: 5×5 (LeNet's conv2: blocked on one thread; padded through a copy), 3×3 (the study's conv2; padded)
+  it.each([[2, 5, 1, 12, 18, 5, 5, 5, 2, 2], [2, 4, 2, 10, 12, 4, 3, 5, 1, 2], [1, 5, 6, 14, 14, 16, 5, 5, 0, 0], [1, 4, 3, 10, 8, 7, 5, 5, 2, 2], [1, 5, 32, 6, 6, 64, 3, 3, 0, 0], [1, 3, 4, 8, 12, 9, 3, 3, 1, 1]])('algorithm %i conv2d + ReLU + 2×2 max pool N=%i Cin=%i %i×%i Cout=%i %i×%i padding %i/%i: forward and the backward from the pooled gradient, split by the kernel', (a, N, Cin, H, W, Cout, KH, KW, padT, padL) => {
     const OH = H + 2 * padT - KH + 1, OW = W + 2 * padL - KW + 1, Q = N * Cout * OH * OW / 4;
     sameOnEach((k, r) => {
       const algo = k.convAlgorithms[CONV_ALGORITHMS[a]], x = r(N * Cin * H * W), w = r(Cout * Cin * KH * KW), b = r(Cout), dyp = r(Q), dw = r(Cout * Cin * KH * KW), db = r(Cout);
