@@ -44,24 +44,19 @@ export function conv2d_supports(algo: i32, KH: i32, KW: i32, stride: i32, OH: i3
  * has lighter output transforms); direct for few filters (Cout < 16: each
  * column of an im2col matrix would serve few products) over output rows of
  * whole vectors, at least four (OW ≥ 16, a multiple of 4); else im2col.
+ * `pooled` (ReLU and 2×2 max pooling follow, fused where the algorithm pools
+ * in registers): direct for one input channel with even output sides, the
+ * three fused and, as a first layer, the weight gradient from the pooled
+ * gradient. The study's first layer (3×3, 1 → 32, 200 images of 14×14),
+ * caches flushed: im2col + gemm and the pool 1000 µs forward, 1100–1600
+ * backward; direct and fused 920 and 630 (paired 30-epoch rounds of models
+ * 1–3: 0.95, 0.93, 0.96).
  */
-export function conv2d_algorithm(Cin: i32, Cout: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32): i32 {
+export function conv2d_algorithm(Cin: i32, Cout: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32, pooled: bool): i32 {
+  if (pooled && Cin == 1 && conv2d_pools_in_registers(CONV_DIRECT, KH, KW, stride, OH, OW)) return CONV_DIRECT;
   if (Cin >= (KH == 5 ? 4 : 8) && conv2d_supports(CONV_WINOGRAD, KH, KW, stride, OH, OW)) return CONV_WINOGRAD;
   if (Cout < 16 && OW >= 16 && OW % 4 == 0 && conv2d_supports(CONV_DIRECT, KH, KW, stride, OH, OW)) return CONV_DIRECT;
   return CONV_IM2COL;
-}
-
-/**
- * Whether a convolution followed by ReLU and 2×2 max pooling runs direct, the
- * three fused (conv2d_relu_maxpool_forward, and as a first layer
- * conv2d_relu_maxpool_backward), rather than by conv2d_algorithm's choice or
- * the tuned 3×3 path: with one input channel and even output sides. The
- * study's first layer (3×3, 1 → 32, 200 images of 14×14), caches flushed:
- * forward 1000 → 920 µs, backward 1100–1600 → 630 (paired 30-epoch rounds of
- * models 1–3: 0.95, 0.93, 0.96); LeNet's (5×5 'same', 1 → 6) is direct anyway.
- */
-export function conv2d_pools_direct(Cin: i32, KH: i32, KW: i32, stride: i32, OH: i32, OW: i32): bool {
-  return Cin == 1 && conv2d_pools_in_registers(CONV_DIRECT, KH, KW, stride, OH, OW);
 }
 
 /** Winograd reads a (OH+K−1)×(OW+K−1) input: a padded or cropped layer needs a copy. */

@@ -11,14 +11,8 @@
 // scalar build; the weight gradient keeps four partial sums per weight (output
 // column ≡ lane mod 4), added up as (l0 + l1) + (l2 + l3) in both builds.
 
-import { sum8, channel_sum } from "./reduce";
-import { forward1, forward4, window_grad } from "./pool";
-
-/**
- * Images per pass of the SIMD weight gradient: one image's dy and x stay in L1 across
- * its taps (LeNet's conv1, caches flushed before: 539 µs over all 64 images at once, 498 µs).
- */
-const GRAD_IMAGES: i32 = 1;
+import { sum8, channel_sum, lane_add } from "./reduce";
+import { forward1, forward4, window_grad, window_grads4 } from "./pool";
 
 /** Bytes per prepared weight: a splatted vector (SIMD) or a float. */
 const WEIGHT_BYTES: usize = ASC_FEATURE_SIMD ? 16 : 4;
@@ -194,10 +188,11 @@ function pair(y: usize, idx: usize, ys: usize, x: usize, wk: usize, fs: usize, b
 export function direct_weight_grad(dw: usize, db: usize, sums: usize, dy: usize, x: usize, N: i32, Cin: i32, HP: i32, WP: i32, Cout: i32, KH: i32, KW: i32, OH: i32, OW: i32, k0: i32, k1: i32): void {
   const KK = KH * KW, P = OH * OW, bsums = sums + (<usize>(Cout * Cin * KK) << 4);
   if (ASC_FEATURE_SIMD) {
-    // a few images at a time (their dy and x stay in L1 across the filter's taps), up to seven taps of a
-    // filter row at a time, their partial sums in registers over the images' rows, kept in sums between
-    for (let n0 = 0; n0 < N; n0 += GRAD_IMAGES) {
-      const n1 = min(N, n0 + GRAD_IMAGES), more = n0 > 0;
+    // one image at a time (its dy and x stay in L1 across the filter's taps: LeNet's conv1, caches flushed,
+    // 539 µs over all 64 images at once, 498 µs), up to seven taps of a filter row at a time, their partial
+    // sums in registers over the image's rows, kept in sums between images
+    for (let n = 0; n < N; n++) {
+      const more = n > 0;
       for (let k = k0; k < k1; k++) {
         const sk = sums + (<usize>(k * Cin * KK) << 4);
         for (let c = 0; c < Cin; c++) {
@@ -205,13 +200,13 @@ export function direct_weight_grad(dw: usize, db: usize, sums: usize, dy: usize,
             for (let kw = 0; kw < KW; kw += 7) {
               const s = sk + (<usize>(((c * KH + kh) * KW) + kw) << 4);
               switch (min(KW - kw, 7)) {
-                case 7: taps(s, dy, x, k, c, kh, kw, n0, n1, more, Cin, HP, WP, Cout, OH, OW, 7); break;
-                case 6: taps(s, dy, x, k, c, kh, kw, n0, n1, more, Cin, HP, WP, Cout, OH, OW, 6); break;
-                case 5: taps(s, dy, x, k, c, kh, kw, n0, n1, more, Cin, HP, WP, Cout, OH, OW, 5); break;
-                case 4: taps(s, dy, x, k, c, kh, kw, n0, n1, more, Cin, HP, WP, Cout, OH, OW, 4); break;
-                case 3: taps(s, dy, x, k, c, kh, kw, n0, n1, more, Cin, HP, WP, Cout, OH, OW, 3); break;
-                case 2: taps(s, dy, x, k, c, kh, kw, n0, n1, more, Cin, HP, WP, Cout, OH, OW, 2); break;
-                default: taps(s, dy, x, k, c, kh, kw, n0, n1, more, Cin, HP, WP, Cout, OH, OW, 1);
+                case 7: taps(s, dy, x, k, c, kh, kw, n, more, Cin, HP, WP, Cout, OH, OW, 7); break;
+                case 6: taps(s, dy, x, k, c, kh, kw, n, more, Cin, HP, WP, Cout, OH, OW, 6); break;
+                case 5: taps(s, dy, x, k, c, kh, kw, n, more, Cin, HP, WP, Cout, OH, OW, 5); break;
+                case 4: taps(s, dy, x, k, c, kh, kw, n, more, Cin, HP, WP, Cout, OH, OW, 4); break;
+                case 3: taps(s, dy, x, k, c, kh, kw, n, more, Cin, HP, WP, Cout, OH, OW, 3); break;
+                case 2: taps(s, dy, x, k, c, kh, kw, n, more, Cin, HP, WP, Cout, OH, OW, 2); break;
+                default: taps(s, dy, x, k, c, kh, kw, n, more, Cin, HP, WP, Cout, OH, OW, 1);
               }
             }
           }
@@ -219,9 +214,7 @@ export function direct_weight_grad(dw: usize, db: usize, sums: usize, dy: usize,
         if (db != 0) {
           // channel_sum's sums in its order, image by image
           const b = bsums + (<usize>k << 2);
-          let a: f32 = more ? load<f32>(b) : 0;
-          for (let n = n0; n < n1; n++) a += sum8(dy + (<usize>((n * Cout + k) * P) << 2), P);
-          store<f32>(b, a);
+          store<f32>(b, (more ? load<f32>(b) : 0) + sum8(dy + (<usize>((n * Cout + k) * P) << 2), P));
         }
       }
     }
@@ -295,8 +288,8 @@ export function direct_pooled_weight_grad(dw: usize, list: usize, dyp: usize, yp
       const o = <usize>(n * Cout + k) * pp, m = window_list(gl, ol, tl, dyp + o, yp + o, idx + o, P, rs);
       for (let c = 0; c < Cin; c++) {
         const xc = x + <usize>(n * Cin + c) * cs;
-        for (let kh = 0; kh < KH; kh += 3) {
-          const rows = min(KH - kh, 3), s = sums + (<usize>(c * KH + kh) << 5), xr = xc + <usize>kh * rs;
+        for (let kh = 0; kh < KH; kh += LIST_ROWS) {
+          const rows = min(KH - kh, LIST_ROWS), s = sums + (<usize>(c * KH + kh) << 5), xr = xc + <usize>kh * rs;
           if (ASC_FEATURE_SIMD) {
             if (KW > 4) {
               if (rows == 3) list_taps(s, gl, ol, m, xr, rs, 3, true);
@@ -330,6 +323,9 @@ export function direct_pooled_weight_grad(dw: usize, list: usize, dyp: usize, yp
   }
 }
 
+/** Filter rows whose sums list_taps keeps in registers over a list (six vectors; with ten V8 hoists the loads and spills). */
+const LIST_ROWS: i32 = 3;
+
 /** Floats of direct_pooled_weight_grad's scratch for Cout filters: per filter three words per window and 8 floats per filter row. */
 export function pooled_grad_scratch(Cout: i32, Cin: i32, KH: i32, OH: i32, OW: i32): i32 {
   return Cout * (3 * (OH >> 1) * (OW >> 1) + 8 * Cin * KH);
@@ -348,7 +344,7 @@ function window_list(gl: usize, ol: usize, tl: usize, dyp: usize, yp: usize, idx
     const one = i32x4.splat(1), down = i32x4.splat(<i32>rs);
     for (; w + 4 <= P; w += 4) {
       const q = <usize>w << 2;
-      const g = v128.and(v128.load(dyp + q), f32x4.gt(v128.load(yp + q), f32x4.splat(0))), e = v128.load(idx + q);
+      const g = window_grads4(v128.load(dyp + q), v128.load(yp + q)), e = v128.load(idx + q);
       const off = i32x4.add(i32x4.add(v128.load(tl + q), v128.and(i32x4.gt_s(e, one), down)), i32x4.shl(v128.and(e, one), 2));
       m = keep(gl, ol, m, i32x4.extract_lane(g, 0), i32x4.extract_lane(off, 0));
       m = keep(gl, ol, m, i32x4.extract_lane(g, 1), i32x4.extract_lane(off, 1));
@@ -395,41 +391,39 @@ function list_taps(s: usize, gl: usize, ol: usize, m: i32, xr: usize, rs: usize,
 
 /**
  * s[i] (vectors, i < nk: a constant once inlined) = the partial sums of weights
- * (k, c, kh, kw + i), continued from s's when `more`: Σ over images n0 … n1 − 1
- * and output rows of dy's row times the input
+ * (k, c, kh, kw + i), continued from s's when `more`: Σ over image n's output
+ * rows of dy's row times the input
  * row under it shifted by kw + i, lane j taking the columns ≡ j mod 4; the last
  * OW mod 4 columns of each row go lane by lane, in order.
  */
 // @ts-ignore: decorator
 @inline
-function taps(s: usize, dy: usize, x: usize, k: i32, c: i32, kh: i32, kw: i32, n0: i32, n1: i32, more: bool, Cin: i32, HP: i32, WP: i32, Cout: i32, OH: i32, OW: i32, nk: i32): void {
+function taps(s: usize, dy: usize, x: usize, k: i32, c: i32, kh: i32, kw: i32, n: i32, more: bool, Cin: i32, HP: i32, WP: i32, Cout: i32, OH: i32, OW: i32, nk: i32): void {
   const z = f32x4.splat(0), nv = OW >> 2, rs = <usize>WP << 2;
   let a0 = more ? v128.load(s) : z, a1 = more && nk > 1 ? v128.load(s, 16) : z, a2 = more && nk > 2 ? v128.load(s, 32) : z, a3 = more && nk > 3 ? v128.load(s, 48) : z;
   let a4 = more && nk > 4 ? v128.load(s, 64) : z, a5 = more && nk > 5 ? v128.load(s, 80) : z, a6 = more && nk > 6 ? v128.load(s, 96) : z;
-  for (let n = n0; n < n1; n++) {
-    let d = dy + (<usize>((n * Cout + k) * OH * OW) << 2);
-    let q = x + (<usize>(((n * Cin + c) * HP + kh) * WP + kw) << 2);
-    for (let oh = 0; oh < OH; oh++, d += <usize>OW << 2, q += rs) {
-      for (let v = 0; v < nv; v++) {
-        const o = <usize>v << 4, g = v128.load(d + o), p = q + o;
-        a0 = f32x4.add(a0, f32x4.mul(g, v128.load(p)));
-        if (nk > 1) a1 = f32x4.add(a1, f32x4.mul(g, v128.load(p, 4)));
-        if (nk > 2) a2 = f32x4.add(a2, f32x4.mul(g, v128.load(p, 8)));
-        if (nk > 3) a3 = f32x4.add(a3, f32x4.mul(g, v128.load(p, 12)));
-        if (nk > 4) a4 = f32x4.add(a4, f32x4.mul(g, v128.load(p, 16)));
-        if (nk > 5) a5 = f32x4.add(a5, f32x4.mul(g, v128.load(p, 20)));
-        if (nk > 6) a6 = f32x4.add(a6, f32x4.mul(g, v128.load(p, 24)));
-      }
-      for (let ow = nv << 2; ow < OW; ow++) {
-        const g = load<f32>(d + (<usize>ow << 2)), p = q + (<usize>ow << 2), j = ow & 3;
-        a0 = lane_add(a0, j, g * load<f32>(p));
-        if (nk > 1) a1 = lane_add(a1, j, g * load<f32>(p, 4));
-        if (nk > 2) a2 = lane_add(a2, j, g * load<f32>(p, 8));
-        if (nk > 3) a3 = lane_add(a3, j, g * load<f32>(p, 12));
-        if (nk > 4) a4 = lane_add(a4, j, g * load<f32>(p, 16));
-        if (nk > 5) a5 = lane_add(a5, j, g * load<f32>(p, 20));
-        if (nk > 6) a6 = lane_add(a6, j, g * load<f32>(p, 24));
-      }
+  let d = dy + (<usize>((n * Cout + k) * OH * OW) << 2);
+  let q = x + (<usize>(((n * Cin + c) * HP + kh) * WP + kw) << 2);
+  for (let oh = 0; oh < OH; oh++, d += <usize>OW << 2, q += rs) {
+    for (let v = 0; v < nv; v++) {
+      const o = <usize>v << 4, g = v128.load(d + o), p = q + o;
+      a0 = f32x4.add(a0, f32x4.mul(g, v128.load(p)));
+      if (nk > 1) a1 = f32x4.add(a1, f32x4.mul(g, v128.load(p, 4)));
+      if (nk > 2) a2 = f32x4.add(a2, f32x4.mul(g, v128.load(p, 8)));
+      if (nk > 3) a3 = f32x4.add(a3, f32x4.mul(g, v128.load(p, 12)));
+      if (nk > 4) a4 = f32x4.add(a4, f32x4.mul(g, v128.load(p, 16)));
+      if (nk > 5) a5 = f32x4.add(a5, f32x4.mul(g, v128.load(p, 20)));
+      if (nk > 6) a6 = f32x4.add(a6, f32x4.mul(g, v128.load(p, 24)));
+    }
+    for (let ow = nv << 2; ow < OW; ow++) {
+      const g = load<f32>(d + (<usize>ow << 2)), p = q + (<usize>ow << 2), j = ow & 3;
+      a0 = lane_add(a0, j, g * load<f32>(p));
+      if (nk > 1) a1 = lane_add(a1, j, g * load<f32>(p, 4));
+      if (nk > 2) a2 = lane_add(a2, j, g * load<f32>(p, 8));
+      if (nk > 3) a3 = lane_add(a3, j, g * load<f32>(p, 12));
+      if (nk > 4) a4 = lane_add(a4, j, g * load<f32>(p, 16));
+      if (nk > 5) a5 = lane_add(a5, j, g * load<f32>(p, 20));
+      if (nk > 6) a6 = lane_add(a6, j, g * load<f32>(p, 24));
     }
   }
   v128.store(s, a0);
@@ -439,14 +433,4 @@ function taps(s: usize, dy: usize, x: usize, k: i32, c: i32, kh: i32, kw: i32, n
   if (nk > 4) v128.store(s, a4, 64);
   if (nk > 5) v128.store(s, a5, 80);
   if (nk > 6) v128.store(s, a6, 96);
-}
-
-/** a with lane j (0…3) increased by t. */
-// @ts-ignore: decorator
-@inline
-export function lane_add(a: v128, j: i32, t: f32): v128 {
-  if (j == 0) return f32x4.replace_lane(a, 0, f32x4.extract_lane(a, 0) + t);
-  if (j == 1) return f32x4.replace_lane(a, 1, f32x4.extract_lane(a, 1) + t);
-  if (j == 2) return f32x4.replace_lane(a, 2, f32x4.extract_lane(a, 2) + t);
-  return f32x4.replace_lane(a, 3, f32x4.extract_lane(a, 3) + t);
 }

@@ -8,7 +8,7 @@
 // Bit-identical builds: few_product and few_product_t sum from 0 in channel
 // order, as gemm does (so they give gemm's bits); few_lane_sums keeps four
 // partial sums per output (columns ≡ lane mod 4), in both builds.
-import { lane_add } from "./direct";
+import { lane_add } from "./reduce";
 
 /**
  * c[k][t] = Σ_j a[k][j]·b[j][t] for k < K, t < n: a: [K × C] (row stride C),

@@ -10,8 +10,7 @@
 //
 // Below them, the general layers: max and average pooling over k×k windows with
 // stride s, and global average pooling.
-import { sum8 } from "./reduce";
-import { lane_add } from "./direct";
+import { sum8, lane_add } from "./reduce";
 
 /**
  * y: [R, H/2, W/2] out; idx: [R, H/2, W/2] i32 out (0..3 within the window);
@@ -143,7 +142,7 @@ function forward_windows(y: usize, idx: usize, x: usize, from: i32, to: i32, OW:
 // @ts-ignore: decorator
 @inline
 function backward4(d0: usize, d1: usize, rowBytes: usize, dy: usize, y: usize, idx: usize): void {
-  const g = v128.and(v128.load(dy), f32x4.gt(v128.load(y), f32x4.splat(0)));
+  const g = window_grads4(v128.load(dy), v128.load(y));
   const k = v128.load(idx);
   const tl = v128.and(g, i32x4.eq(k, i32x4.splat(0)));
   const tr = v128.and(g, i32x4.eq(k, i32x4.splat(1)));
@@ -161,14 +160,8 @@ function backward_windows(dx: usize, dy: usize, y: usize, idx: usize, from: i32,
   let r = from / OW, o = from - r * OW;
   let d0 = dx + (<usize>(2 * r * W + 2 * o) << 2);
   for (let w = from; w < to; w++) {
-    const d1 = d0 + rowBytes;
     const so = <usize>w << 2;
-    const g = select(load<i32>(dy + so), 0, load<f32>(y + so) > 0); // the gradient's bits
-    const k = load<i32>(idx + so);
-    store<i32>(d0, select(g, 0, k == 0));
-    store<i32>(d0, select(g, 0, k == 1), 4);
-    store<i32>(d1, select(g, 0, k == 2));
-    store<i32>(d1, select(g, 0, k == 3), 4);
+    spread1(d0, d0 + rowBytes, window_grad(dy, y, so), load<i32>(idx + so));
     o++; d0 += 8;
     const wrap = o == OW; o = select(0, o, wrap); d0 += select(rowBytes, 0, wrap);
   }
@@ -191,7 +184,7 @@ export function pooled_channel_sums(db: usize, dy: usize, y: usize, N: i32, C: i
         let w = 0;
         for (; w + 4 <= P; w += 4) {
           const q = o + (<usize>w << 2);
-          a = f32x4.add(a, v128.and(v128.load(dy + q), f32x4.gt(v128.load(y + q), f32x4.splat(0))));
+          a = f32x4.add(a, window_grads4(v128.load(dy + q), v128.load(y + q)));
         }
         for (; w < P; w++) a = lane_add(a, w & 3, window_grad(dy, y, o + (<usize>w << 2)));
       }
@@ -217,6 +210,24 @@ export function pooled_channel_sums(db: usize, dy: usize, y: usize, N: i32, C: i
 @inline
 export function window_grad(dy: usize, y: usize, q: usize): f32 {
   return reinterpret<f32>(select(load<i32>(dy + q), 0, load<f32>(y + q) > 0));
+}
+
+/** Four windows' gradients behind ReLU, lane by lane: dy where y > 0, else 0. */
+// @ts-ignore: decorator
+@inline
+export function window_grads4(dy: v128, y: v128): v128 {
+  return v128.and(dy, f32x4.gt(y, f32x4.splat(0)));
+}
+
+/** A window's gradient g spread over its four outputs: g at its argmax k (0…3), zeros elsewhere; top row at top, bottom row at bottom. */
+// @ts-ignore: decorator
+@inline
+export function spread1(top: usize, bottom: usize, g: f32, k: i32): void {
+  const b = reinterpret<i32>(g);
+  store<i32>(top, select(b, 0, k == 0));
+  store<i32>(top, select(b, 0, k == 1), 4);
+  store<i32>(bottom, select(b, 0, k == 2));
+  store<i32>(bottom, select(b, 0, k == 3), 4);
 }
 
 // ---- general pooling: k×k windows with stride s, no padding ----

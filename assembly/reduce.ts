@@ -83,6 +83,16 @@ function sq(d: f32): f32 {
   return d * d;
 }
 
+/** a with lane j (0…3) increased by t. */
+// @ts-ignore: decorator
+@inline
+export function lane_add(a: v128, j: i32, t: f32): v128 {
+  if (j == 0) return f32x4.replace_lane(a, 0, f32x4.extract_lane(a, 0) + t);
+  if (j == 1) return f32x4.replace_lane(a, 1, f32x4.extract_lane(a, 1) + t);
+  if (j == 2) return f32x4.replace_lane(a, 2, f32x4.extract_lane(a, 2) + t);
+  return f32x4.replace_lane(a, 3, f32x4.extract_lane(a, 3) + t);
+}
+
 /** (l0 + l1) + (l2 + l3) of a vector's lanes. */
 // @ts-ignore: decorator
 @inline

@@ -23,7 +23,7 @@ import { few_product, few_product_t, few_lane_sums, few_lane_totals } from "./fe
 // transform staging, per thread: 36 values of one tile group (a vector or a float each)
 import { stageA as tmpA, stageB as tmpB, stageC as tmpC } from "./workspace";
 import { barrier, part_from, part_to } from "./threads";
-import { forward1, windows4, window_grad } from "./pool";
+import { forward1, windows4, window_grad, window_grads4, spread1 } from "./pool";
 
 /** Floats of one block of products (block_tiles): 256 KB, half of a core's L2 here (32768 and 131072: slower on LeNet's conv2). */
 const BLOCK_FLOATS: i32 = 65536;
@@ -133,8 +133,8 @@ export function winograd_product(y: usize, idx: usize, ws: usize, x: usize, w: u
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, M = U + 36 * us, tin = M + 36 * ms + 36 * us, tout = tin + (<usize>T << 2);
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
-  const pooled = idx != 0, channel = pooled ? P >> 2 : nchw ? P : N * P; // floats between output channels
-  tile_tables(tin, tout, n0, n1, Cin, H, W, pooled ? Cout * (P >> 2) : nchw ? Cout * P : P, r, pooled);
+  const channel = output_channel(N, P, nchw, idx != 0);
+  tile_tables(tin, tout, n0, n1, Cin, H, W, nchw ? Cout * channel : P, r, idx != 0);
   filter_transform(U, w, Cout, Cin, r, part_from(Cout * Cin, 4, part, parts), part_to(Cout * Cin, 4, part, parts));
   barrier(parts);
   // with few channels, tiles in blocks whose products (36 planes of Cout × TB) stay in cache until
@@ -155,6 +155,13 @@ export function winograd_product(y: usize, idx: usize, ws: usize, x: usize, w: u
     }
     output_transform(y, idx, Mb - (<usize>b0 << 2), bias, tout, L, b0, b1, Cout, channel, OW, r);
   }
+}
+
+/** Floats between the channels of winograd_product's y (P outputs per image and channel): NCHW, channel-major, or pooled NCHW. */
+// @ts-ignore: decorator
+@inline
+function output_channel(N: i32, P: i32, nchw: bool, pooled: bool): i32 {
+  return pooled ? P >> 2 : nchw ? P : N * P;
 }
 
 /** Tiles per block: its products, 36 planes of Cout × TB floats, about BLOCK_FLOATS (a multiple of 16 tiles: gemm's panels). */
@@ -188,7 +195,7 @@ function blocked(Cin: i32, Cout: i32): bool {
  * points ξ; the filter gradients by filters; dV and dx by images again.
  */
 export function winograd_product_backward(dx: usize, dw: usize, dy: usize, yp: usize, idx: usize, ws: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, r: i32, nchw: bool, part: i32, parts: i32): void {
-  const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW, channel = idx != 0 ? P >> 2 : nchw ? P : N * P;
+  const tiles = image_tiles(H, W, r), T = N * tiles, OW = W - r + 1, P = (H - r + 1) * OW, channel = output_channel(N, P, nchw, idx != 0);
   const vs = plane(Cin * T), us = plane(Cout * Cin), ms = plane(Cout * T);
   const V = ws, U = V + 36 * vs, dM = U + 36 * us, dU = dM + 36 * ms, tin = dU + 36 * us, tout = tin + (<usize>T << 2), sums = tout + (<usize>T << 2);
   const n0 = part_from(N, 1, part, parts), n1 = part_to(N, 1, part, parts), t0 = n0 * tiles, t1 = n1 * tiles;
@@ -517,7 +524,7 @@ function output_grad_tiles(dM: usize, dy: usize, yp: usize, idx: usize, tout: us
               g = v128.load32_lane(yk + o0, g, 0); g = v128.load32_lane(yk + o1, g, 1); g = v128.load32_lane(yk + o2, g, 2); g = v128.load32_lane(yk + o3, g, 3);
               v = v128.load32_lane(yp + kc + o0, v, 0); v = v128.load32_lane(yp + kc + o1, v, 1); v = v128.load32_lane(yp + kc + o2, v, 2); v = v128.load32_lane(yp + kc + o3, v, 3);
               e = v128.load32_lane(idx + kc + o0, e, 0); e = v128.load32_lane(idx + kc + o1, e, 1); e = v128.load32_lane(idx + kc + o2, e, 2); e = v128.load32_lane(idx + kc + o3, e, 3);
-              g = v128.and(g, f32x4.gt(v, f32x4.splat(0)));
+              g = window_grads4(g, v);
               const q = tmpA + <usize>(16 * (a * m + c));
               v128.store(q, v128.and(g, i32x4.eq(e, i32x4.splat(0))));
               v128.store(q, v128.and(g, i32x4.eq(e, i32x4.splat(1))), 16);
@@ -559,10 +566,8 @@ function output_grad_tiles(dM: usize, dy: usize, yp: usize, idx: usize, tout: us
         // the tile's gradient written out (rows of m floats): each window's at its argmax, zeros elsewhere
         for (let a = 0; a < m; a += 2) {
           for (let c = 0; c < m; c += 2) {
-            const o = <usize>k * co + <usize>load<u32>(tout + (<usize>t << 2)) + (<usize>((a >> 1) * (OW >> 1) + (c >> 1)) << 2), e = load<i32>(idx + o);
-            const g = reinterpret<i32>(window_grad(dy, yp, o)), q = tmpA + <usize>(4 * (a * m + c));
-            store<i32>(q, select(g, 0, e == 0)); store<i32>(q, select(g, 0, e == 1), 4);
-            store<i32>(q + <usize>(4 * m), select(g, 0, e == 2)); store<i32>(q + <usize>(4 * m), select(g, 0, e == 3), 4);
+            const o = <usize>k * co + <usize>load<u32>(tout + (<usize>t << 2)) + (<usize>((a >> 1) * (OW >> 1) + (c >> 1)) << 2), q = tmpA + <usize>(4 * (a * m + c));
+            spread1(q, q + <usize>(4 * m), window_grad(dy, yp, o), load<i32>(idx + o));
           }
         }
         p = tmpA; prs = <usize>m << 2;

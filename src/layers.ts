@@ -219,7 +219,7 @@ export interface ConvOptions {
   bias?: boolean;
   /** Force an algorithm (CONV_ALGORITHMS); default: the kernels' choice. */
   algorithm?: ConvAlgorithm;
-  /** ReLU and 2×2 max pooling follow (ConvReluMaxPool): the kernels' choice may then be the direct algorithm, fused with them. */
+  /** ReLU and 2×2 max pooling follow (ConvReluMaxPool): the kernels choose knowing it, and where their choice pools in registers the three run fused. */
   pooled?: boolean;
 }
 
@@ -229,9 +229,9 @@ export type { ConvAlgorithm };
  * 2-D convolution. x: [n, cin, h, w] → out: [n, cout, oh, ow]. The study's
  * shape (3×3, stride 1, valid, with bias) runs conv.ts's tuned 3×3 kernels
  * (which pick Winograd or im2col themselves), unless ReLU and 2×2 max pooling
- * follow and the kernels' choice runs the three fused (Winograd, or direct:
- * conv2d_pools_direct, a first layer); every other shape, or a forced
- * algorithm, runs conv2d.ts's general kernels.
+ * follow and the kernels' choice (conv2d_algorithm, told so) runs the three
+ * fused; every other shape, or a forced algorithm, runs conv2d.ts's general
+ * kernels.
  */
 export class Conv2d implements Layer {
   readonly out: Act;
@@ -244,13 +244,13 @@ export class Conv2d implements Layer {
   readonly yc: number;
   /** The general kernel's algorithm id, or -1 on the tuned 3×3 path. */
   readonly algo: number;
-  /** Whether forwardReluMaxPool applies: the direct algorithm with even output sides, or Winograd's 2×2 tiles (5×5). */
+  /** Whether forwardReluMaxPool applies (conv2d_pools_in_registers): the direct algorithm with even output sides, or Winograd. */
   readonly poolsInRegisters: boolean;
   /** Whether backwardReluMaxPool applies: by Winograd, or direct where no gradient flows to the input (a first layer). */
   readonly poolsBackward: boolean;
   private readonly g: { kh: number; kw: number; stride: number; padT: number; padL: number };
 
-  constructor(private net: Net, name: string, private x: Act, private cin: number, private h: number, private w: number, private cout: number, opts: ConvOptions = {}) {
+  constructor(private net: Net, name: string, private x: Act, private cin: number, private h: number, private w: number, readonly cout: number, opts: ConvOptions = {}) {
     const [kh, kw] = opts.kernel ?? [3, 3], stride = opts.stride ?? 1, padding = opts.padding ?? 'valid';
     if (x.size !== cin * h * w) throw new Error(`${name}: input has ${x.size} floats per sample, expected ${cin}×${h}×${w}`);
     const gh = convGeometry(h, kh, stride, padding), gw = convGeometry(w, kw, stride, padding);
@@ -262,8 +262,7 @@ export class Conv2d implements Layer {
     this.weight = net.param(`${name}.weight`, [cout, cin, kh, kw], { bound });
     this.bias = opts.bias === false ? null : net.param(`${name}.bias`, [cout], { bound });
     const P = this.outH * this.outW, k = net.k;
-    // the kernels' choice; with ReLU + pool after it, the direct convolution for one input channel (conv2d_pools_direct)
-    const chosen = k.k.conv2d_pools_direct(cin, kh, kw, stride, this.outH, this.outW) && opts.pooled ? k.convAlgorithms.direct : k.k.conv2d_algorithm(cin, cout, kh, kw, stride, this.outH, this.outW);
+    const chosen = k.k.conv2d_algorithm(cin, cout, kh, kw, stride, this.outH, this.outW, !!opts.pooled);
     const pooledChoice = opts.algorithm === undefined && !!opts.pooled && k.k.conv2d_pools_in_registers(chosen, kh, kw, stride, this.outH, this.outW);
     const tuned = kh === 3 && kw === 3 && stride === 1 && padding === 'valid' && this.bias !== null && opts.algorithm === undefined && !pooledChoice;
     if (tuned) {
@@ -292,14 +291,13 @@ export class Conv2d implements Layer {
     this.net.k.parts('conv2d_forward', this.algo, this.out.ptr, this.col, this.yc, this.x.ptr, this.weight.ptr, b, n, this.cin, this.h, this.w, this.cout, kh, kw, stride, padT, padL, this.outH, this.outW, train ? 1 : 0); // nothing kept in evaluation
   }
 
-
   /**
    * The forward pass followed by ReLU and 2×2 max pooling into pool's output and
    * argmax, without writing this layer's output (pooled in registers): the same
    * bits as forward then pool.forward, and the same workspace for backward.
    */
   forwardReluMaxPool(n: number, train: boolean, pool: ReluMaxPool): void {
-    if (!this.poolsInRegisters) throw new Error('forwardReluMaxPool needs the direct algorithm with even output sides, or Winograd with a 5×5 kernel');
+    if (!this.poolsInRegisters) throw new Error('forwardReluMaxPool needs the direct algorithm with even output sides, or Winograd');
     const { kh, kw, padT, padL } = this.g;
     this.net.k.parts('conv2d_relu_maxpool_forward', this.algo, pool.out.ptr, pool.idx, this.col, this.x.ptr, this.weight.ptr, this.bias ? this.bias.ptr : 0,
       n, this.cin, this.h, this.w, this.cout, kh, kw, padT, padL, this.outH, this.outW, train ? 1 : 0);
@@ -487,7 +485,7 @@ export class ReluMaxPool implements Layer {
 }
 
 /**
- * A convolution (direct, or Winograd 5×5), ReLU and 2×2 max pooling: one
+ * A convolution (direct, or Winograd), ReLU and 2×2 max pooling: one
  * forward kernel that pools the convolution's output in registers
  * (Conv2d.forwardReluMaxPool; LeNet's conv1 + pool: 605 → 535 µs with the
  * caches flushed); backward from the pooled gradient alone where it can
@@ -498,7 +496,7 @@ export class ConvReluMaxPool implements Layer {
   readonly out: Act;
   private readonly pool: ReluMaxPool;
   constructor(net: Net, private conv: Conv2d) {
-    this.pool = new ReluMaxPool(net, conv.out, conv.out.size / (conv.outH * conv.outW), conv.outH, conv.outW);
+    this.pool = new ReluMaxPool(net, conv.out, conv.cout, conv.outH, conv.outW);
     this.out = this.pool.out;
   }
   forward(n: number, train: boolean): void {

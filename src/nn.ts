@@ -31,7 +31,7 @@ interface BuildContext {
   seed: number;
   /** The Linear that follows a fan-out point adds its input gradient instead of writing it. */
   accumulateDx: boolean;
-  /** ReLU and 2×2 max pooling follow: fused with this convolution where its kernels can (ConvReluMaxPool). */
+  /** ReLU and 2×2 max pooling follow: the convolution's kernels choose knowing it, and run fused where they can (ConvReluMaxPool). */
   pooled?: boolean;
 }
 

@@ -130,7 +130,7 @@ describe.each(builds)('%s build: general kernels', (build) => {
     }
   });
 
-  it('conv2d picks Winograd for wide 3×3 and 5×5 stride-1 layers with output sides multiples of the tile, direct for few filters over long rows, im2col elsewhere', () => {
+  it('conv2d picks Winograd for wide 3×3 and 5×5 stride-1 layers with output sides multiples of the tile, direct for few filters over long rows (and for one input channel with a pool after it), im2col elsewhere', () => {
     const { im2col: I, winograd: Wg, direct: D } = k.convAlgorithms;
     // [Cin, Cout, KH, KW, stride, OH, OW] → algorithm
     const cases: [number, number, number, number, number, number, number, number][] = [
@@ -139,7 +139,13 @@ describe.each(builds)('%s build: general kernels', (build) => {
       [1, 6, 5, 5, 1, 28, 28, D], [1, 6, 5, 5, 1, 28, 14, I], [1, 6, 5, 5, 1, 28, 12, I], [1, 16, 5, 5, 1, 28, 28, I], [1, 6, 5, 5, 2, 14, 16, I],
       [3, 8, 3, 3, 1, 32, 32, D], [3, 8, 3, 3, 1, 32, 30, I],
     ];
-    for (const [Cin, Cout, KH, KW, S, OH, OW, want] of cases) expect(k.k.conv2d_algorithm(Cin, Cout, KH, KW, S, OH, OW), `${Cin}→${Cout} ${KH}×${KW}/${S} ${OH}×${OW}`).toBe(want);
+    for (const [Cin, Cout, KH, KW, S, OH, OW, want] of cases) expect(k.k.conv2d_algorithm(Cin, Cout, KH, KW, S, OH, OW, false), `${Cin}→${Cout} ${KH}×${KW}/${S} ${OH}×${OW}`).toBe(want);
+    // ReLU and 2×2 max pooling after it: direct for one input channel with even output sides (the study's first layer), else the same
+    const pooled: [number, number, number, number, number, number, number, number][] = [
+      [1, 32, 3, 3, 1, 12, 12, D], [1, 16, 5, 5, 1, 28, 14, D], [1, 32, 3, 3, 1, 12, 11, I], [1, 32, 3, 3, 2, 6, 6, I], [2, 32, 3, 3, 1, 12, 12, I],
+      [8, 32, 3, 3, 1, 4, 8, Wg], [1, 6, 5, 5, 1, 28, 28, D],
+    ];
+    for (const [Cin, Cout, KH, KW, S, OH, OW, want] of pooled) expect(k.k.conv2d_algorithm(Cin, Cout, KH, KW, S, OH, OW, true), `pooled ${Cin}→${Cout} ${KH}×${KW}/${S} ${OH}×${OW}`).toBe(want);
     expect(k.k.conv2d_supports(7, 3, 3, 1, 4, 4)).toBe(false); // no such algorithm
   });
 
