@@ -97,11 +97,12 @@ export function forward4(y: usize, idx: usize, a0: v128, a1: v128, b0: v128, b1:
 // @ts-ignore: decorator
 @inline
 export function windows4(y: usize, idx: usize, tl: v128, tr: v128, bl: v128, br: v128, lanes: i32 = 4): void {
-  let m = tl, k = i32x4.splat(0);
-  let g = f32x4.gt(tr, m); m = v128.bitselect(tr, m, g); k = v128.bitselect(i32x4.splat(1), k, g);
-  g = f32x4.gt(bl, m); m = v128.bitselect(bl, m, g); k = v128.bitselect(i32x4.splat(2), k, g);
-  g = f32x4.gt(br, m); m = v128.bitselect(br, m, g); k = v128.bitselect(i32x4.splat(3), k, g);
-  m = f32x4.max(m, f32x4.splat(0));
+  // pmax(m, v) is v where v > m, else m: one instruction, where max (NaN and ±0 rules) takes eight on x64 and
+  // bitselect three; the argmax is the last position that won, so the largest of (won ? position : 0)
+  let g = f32x4.gt(tr, tl), m = f32x4.pmax(tl, tr), k = v128.and(g, i32x4.splat(1));
+  g = f32x4.gt(bl, m); m = f32x4.pmax(m, bl); k = i32x4.max_s(k, v128.and(g, i32x4.splat(2)));
+  g = f32x4.gt(br, m); m = f32x4.pmax(m, br); k = i32x4.max_s(k, v128.and(g, i32x4.splat(3)));
+  m = v128.and(m, f32x4.gt(m, f32x4.splat(0))); // ReLU as forward1's: +0 unless m > 0
   if (lanes == 4) {
     v128.store(y, m);
     v128.store(idx, k);

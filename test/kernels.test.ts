@@ -371,4 +371,23 @@ describe('SIMD and scalar builds agree bit for bit', () => {
       for (let i = 0; i < a.length; i++) expect(a[i]).toEqual(b[i]);
     }
   });
+
+  it('on ReLU and ReLU + max pool at NaN, ±0 and ties: +0 unless the input is above 0, the first maximum', async () => {
+    const [s, c] = [await loadKernels('simd'), await loadKernels('scalar')];
+    // 2×16 planes (four windows to a vector in the SIMD build) and 2×10 (odd pooled width: four, then one by one)
+    const special = [NaN, -0, 0, -1, 2, NaN, 2, 1, -0, -0, 0, -0, -2, -3, -1, -5];
+    const x = Float64Array.from({ length: 64 }, (_, i) => special[(i * 7) % 16]);
+    const bits = (k: Kernels, p: number, n: number) => Array.from(new Uint32Array(Float32Array.from(k.read(p, n)).buffer));
+    const run = (k: Kernels) => {
+      const px = put(k, x), pr = k.alloc(64), py = k.alloc(16), pi = k.alloc(16), qy = k.alloc(15), qi = k.alloc(15);
+      k.k.relu_forward(pr, px, 64);
+      k.k.relu_maxpool2x2_forward(py, pi, px, 2, 2, 16);
+      k.k.relu_maxpool2x2_forward(qy, qi, px, 3, 2, 10);
+      const ints = (p: number, n: number) => Array.from(k.i32.subarray(p >> 2, (p >> 2) + n));
+      return { relu: bits(k, pr, 64), pooled: [bits(k, py, 16), bits(k, qy, 15)], idx: [ints(pi, 16), ints(qi, 15)] };
+    };
+    const a = run(s), b = run(c);
+    expect(a).toEqual(b);
+    expect(a.relu).toEqual(Array.from(new Uint32Array(Float32Array.from(x, (v) => (v > 0 ? v : 0)).buffer)));
+  });
 });
