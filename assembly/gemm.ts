@@ -48,7 +48,9 @@ export function gemm(
             const ap = pa + (<usize>(ir * kc) << 2);
             const cp = c + (<usize>((ic + ir) * ldc + jc + jr) << 2);
             if (rows == 2 && cols == 16) {
-              kernel_2x16(cp, ldc, ap, bp, kc, acc);
+              kernel_2x16(cp, ldc, ap, bp, kc, acc, false);
+            } else if (rows == 2 && cols == 8) {
+              kernel_2x16(cp, ldc, ap, bp, kc, acc, true);
             } else {
               kernel_2x16_edge(cp, ldc, ap, bp, kc, acc, rows, cols);
             }
@@ -177,35 +179,41 @@ function pack_b(dst: usize, b: usize, ldb: i32, trans: bool, k0: i32, kc: i32, j
 
 // @ts-ignore: decorator
 @inline
-function kernel_2x16(c: usize, ldc: i32, a: usize, b: usize, kc: i32, acc: bool): void {
+function kernel_2x16(c: usize, ldc: i32, a: usize, b: usize, kc: i32, acc: bool, half: bool): void {
   const c1 = c + (<usize>ldc << 2);
   if (ASC_FEATURE_SIMD) {
+    // half (a constant once inlined): the panel's first 8 columns only, half the work where a
+    // panel is half full (T = 200 Winograd tiles: one panel in 13)
     let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
     let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
     if (acc) {
-      c00 = v128.load(c); c01 = v128.load(c, 16); c02 = v128.load(c, 32); c03 = v128.load(c, 48);
-      c10 = v128.load(c1); c11 = v128.load(c1, 16); c12 = v128.load(c1, 32); c13 = v128.load(c1, 48);
+      c00 = v128.load(c); c01 = v128.load(c, 16); c10 = v128.load(c1); c11 = v128.load(c1, 16);
+      if (!half) { c02 = v128.load(c, 32); c03 = v128.load(c, 48); c12 = v128.load(c1, 32); c13 = v128.load(c1, 48); }
     }
     const end = a + (<usize>kc << 3);
     while (a < end) {
-      const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(b, 32), b3 = v128.load(b, 48);
+      const b0 = v128.load(b), b1 = v128.load(b, 16);
       const a0 = v128.load32_splat(a);
       const a1 = v128.load32_splat(a + 4);
       c00 = f32x4.add(c00, f32x4.mul(a0, b0));
       c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-      c02 = f32x4.add(c02, f32x4.mul(a0, b2));
-      c03 = f32x4.add(c03, f32x4.mul(a0, b3));
       c10 = f32x4.add(c10, f32x4.mul(a1, b0));
       c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-      c12 = f32x4.add(c12, f32x4.mul(a1, b2));
-      c13 = f32x4.add(c13, f32x4.mul(a1, b3));
+      if (!half) {
+        const b2 = v128.load(b, 32), b3 = v128.load(b, 48);
+        c02 = f32x4.add(c02, f32x4.mul(a0, b2));
+        c03 = f32x4.add(c03, f32x4.mul(a0, b3));
+        c12 = f32x4.add(c12, f32x4.mul(a1, b2));
+        c13 = f32x4.add(c13, f32x4.mul(a1, b3));
+      }
       a += 8; b += 64;
     }
-    v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
-    v128.store(c1, c10); v128.store(c1, c11, 16); v128.store(c1, c12, 32); v128.store(c1, c13, 48);
+    v128.store(c, c00); v128.store(c, c01, 16); v128.store(c1, c10); v128.store(c1, c11, 16);
+    if (!half) { v128.store(c, c02, 32); v128.store(c, c03, 48); v128.store(c1, c12, 32); v128.store(c1, c13, 48); }
   } else {
-    // Four 2×4 strips keep the accumulators in registers.
-    for (let q = 0; q < 16; q += 4) {
+    // Four (or two) 2×4 strips keep the accumulators in registers.
+    const cols = half ? 8 : 16;
+    for (let q = 0; q < cols; q += 4) {
       const cq = c + (<usize>q << 2), c1q = c1 + (<usize>q << 2);
       let x0: f32 = 0, x1: f32 = 0, x2: f32 = 0, x3: f32 = 0;
       let y0: f32 = 0, y1: f32 = 0, y2: f32 = 0, y3: f32 = 0;
@@ -235,7 +243,8 @@ function kernel_2x16_edge(c: usize, ldc: i32, a: usize, b: usize, kc: i32, acc: 
   if (acc) {
     for (let i = 0; i < rows; i++) memory.copy(edgeTile + (<usize>i << 6), c + (<usize>(i * ldc) << 2), bytes);
   }
-  kernel_2x16(edgeTile, 16, a, b, kc, acc);
+  if (cols <= 8) kernel_2x16(edgeTile, 16, a, b, kc, acc, true);
+  else kernel_2x16(edgeTile, 16, a, b, kc, acc, false);
   for (let i = 0; i < rows; i++) memory.copy(c + (<usize>(i * ldc) << 2), edgeTile + (<usize>i << 6), bytes);
 }
 

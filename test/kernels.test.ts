@@ -33,8 +33,8 @@ describe.each(builds)('%s build', (build) => {
     k.release(mark);
   });
 
-  // Shapes cross every edge: 1, odd, below and above the 2×16 tile and the KC/MC/NC blocks.
-  const shapes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [17, 33, 19], [2, 16, 256], [35, 17, 300], [131, 521, 9], [7, 3, 513]];
+  // Shapes cross every edge: 1, odd, below and above the 2×16 tile (and a last panel of exactly 8 columns: the half kernel) and the KC/MC/NC blocks.
+  const shapes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [17, 33, 19], [2, 16, 256], [35, 17, 300], [131, 521, 9], [7, 3, 513], [6, 24, 37], [5, 40, 11]];
   it.each(shapes)('gemm %i×%i×%i, all transposes, overwrite and accumulate', (M, N, K) => {
     const mark = k.mark();
     const { GEMM_TRANS_A, GEMM_TRANS_B, GEMM_ACCUMULATE } = k;
