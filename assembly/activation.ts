@@ -36,38 +36,49 @@ export function bias_backward(db: usize, dy: usize, N: i32, F: i32): void {
   }
 }
 
-/** y = max(x, 0) over n floats (y may equal x). */
+/** y = max(x, 0) over n floats (y may equal x): x where x > 0, else +0. */
 export function relu_forward(y: usize, x: usize, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const z = f32x4.splat(0);
-    // x where x > 0, else +0, as the scalar loop below (f32x4.max, with its NaN and ±0 rules, is eight instructions on x64)
-    for (; i + 4 <= n; i += 4) {
-      const v = v128.load(x + (<usize>i << 2));
-      v128.store(y + (<usize>i << 2), v128.and(v, f32x4.gt(v, z)));
-    }
-  }
-  for (; i < n; i++) {
-    // integer selects: V8 turns an f32 select into a branch, mispredicted on data
-    const o = <usize>i << 2;
-    store<i32>(y + o, select(load<i32>(x + o), 0, load<f32>(x + o) > 0));
-  }
+  relu_pass(y, x, x, n);
 }
 
 /** dx = dy where y > 0, else 0 (dx may equal dy). */
 export function relu_backward(dx: usize, dy: usize, y: usize, n: i32): void {
+  relu_pass(dx, dy, y, n);
+}
+
+/** out = v where y > 0, else +0, over n floats: ReLU (y = v) and its gradient (v = dy). */
+// @ts-ignore: decorator
+@inline
+function relu_pass(out: usize, v: usize, y: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const z = f32x4.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
-      v128.store(dx + o, v128.and(v128.load(dy + o), f32x4.gt(v128.load(y + o), z)));
+      v128.store(out + o, where_positive4(v128.load(v + o), v128.load(y + o)));
     }
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<i32>(dx + o, select(load<i32>(dy + o), 0, load<f32>(y + o) > 0));
+    store<f32>(out + o, where_positive(v, y, o));
   }
+}
+
+/**
+ * v where y > 0, else +0, lane by lane: ReLU (y = v) and the gradient behind it
+ * (v = dy). A mask, as where_positive: f32x4.max (NaN and ±0 rules) takes
+ * eight instructions on x64 and would keep a NaN the scalar build zeroes.
+ */
+// @ts-ignore: decorator
+@inline
+export function where_positive4(v: v128, y: v128): v128 {
+  return v128.and(v, f32x4.gt(y, f32x4.splat(0)));
+}
+
+/** The float q bytes into v where the one q bytes into y is > 0, else +0 (an integer select: V8 turns an f32 select into a branch, mispredicted on data). */
+// @ts-ignore: decorator
+@inline
+export function where_positive(v: usize, y: usize, q: usize): f32 {
+  return reinterpret<f32>(select(load<i32>(v + q), 0, load<f32>(y + q) > 0));
 }
 
 /** h: [B, 2F] out, row b = [t0[b], t1[b]]; t0, t1: [B, F] (the two digits' trunk outputs). */

@@ -12,7 +12,8 @@
 // column ≡ lane mod 4), added up as (l0 + l1) + (l2 + l3) in both builds.
 
 import { sum8, channel_sum, lane_add } from "./reduce";
-import { forward1, forward4, window_grad, window_grads4 } from "./pool";
+import { forward1, forward4 } from "./pool";
+import { where_positive, where_positive4 } from "./activation";
 
 /** Bytes per prepared weight: a splatted vector (SIMD) or a float. */
 const WEIGHT_BYTES: usize = ASC_FEATURE_SIMD ? 16 : 4;
@@ -105,16 +106,20 @@ export function direct_conv_relu_maxpool(yp: usize, idx: usize, x: usize, wv: us
         }
         for (; ow < OW; ow += 2) {
           const p = xr + (<usize>ow << 2), q = <usize>ow << 1;
-          forward1(y + q, ix + q, output(p, wk, Cin, KH, KW, rs, cs) + b0, output(p + 4, wk, Cin, KH, KW, rs, cs) + b0,
-            output(p + rs, wk, Cin, KH, KW, rs, cs) + b0, output(p + rs + 4, wk, Cin, KH, KW, rs, cs) + b0);
-          if (two) {
-            forward1(y + p2 + q, ix + p2 + q, output(p, wk + fs, Cin, KH, KW, rs, cs) + b1, output(p + 4, wk + fs, Cin, KH, KW, rs, cs) + b1,
-              output(p + rs, wk + fs, Cin, KH, KW, rs, cs) + b1, output(p + rs + 4, wk + fs, Cin, KH, KW, rs, cs) + b1);
-          }
+          window(y + q, ix + q, p, wk, b0, Cin, KH, KW, rs, cs);
+          if (two) window(y + p2 + q, ix + p2 + q, p, wk + fs, b1, Cin, KH, KW, rs, cs);
         }
       }
     }
   }
+}
+
+/** One pooling window of the filter at wk, its four outputs' inputs at x, x + 4, x + rs, x + rs + 4: forward1 of the outputs plus bias b. */
+// @ts-ignore: decorator
+@inline
+function window(y: usize, idx: usize, x: usize, wk: usize, b: f32, Cin: i32, KH: i32, KW: i32, rs: usize, cs: usize): void {
+  forward1(y, idx, output(x, wk, Cin, KH, KW, rs, cs) + b, output(x + 4, wk, Cin, KH, KW, rs, cs) + b,
+    output(x + rs, wk, Cin, KH, KW, rs, cs) + b, output(x + rs + 4, wk, Cin, KH, KW, rs, cs) + b);
 }
 
 /** One output before its bias: 0 + Σ x·w over (c, kh, kw), for the window at x and the prepared filter at wk. */
@@ -344,7 +349,7 @@ function window_list(gl: usize, ol: usize, tl: usize, dyp: usize, yp: usize, idx
     const one = i32x4.splat(1), down = i32x4.splat(<i32>rs);
     for (; w + 4 <= P; w += 4) {
       const q = <usize>w << 2;
-      const g = window_grads4(v128.load(dyp + q), v128.load(yp + q)), e = v128.load(idx + q);
+      const g = where_positive4(v128.load(dyp + q), v128.load(yp + q)), e = v128.load(idx + q);
       const off = i32x4.add(i32x4.add(v128.load(tl + q), v128.and(i32x4.gt_s(e, one), down)), i32x4.shl(v128.and(e, one), 2));
       m = keep(gl, ol, m, i32x4.extract_lane(g, 0), i32x4.extract_lane(off, 0));
       m = keep(gl, ol, m, i32x4.extract_lane(g, 1), i32x4.extract_lane(off, 1));
@@ -354,7 +359,7 @@ function window_list(gl: usize, ol: usize, tl: usize, dyp: usize, yp: usize, idx
   }
   for (; w < P; w++) {
     const q = <usize>w << 2, e = load<i32>(idx + q);
-    m = keep(gl, ol, m, reinterpret<i32>(window_grad(dyp, yp, q)), load<i32>(tl + q) + select(<i32>rs, 0, e > 1) + ((e & 1) << 2));
+    m = keep(gl, ol, m, reinterpret<i32>(where_positive(dyp, yp, q)), load<i32>(tl + q) + select(<i32>rs, 0, e > 1) + ((e & 1) << 2));
   }
   return m;
 }

@@ -15,7 +15,7 @@ export {
   CONV_IM2COL, CONV_WINOGRAD, CONV_DIRECT, conv2d_supports, conv2d_algorithm, conv2d_workspace, conv2d_forward, conv2d_relu_maxpool_forward, conv2d_relu_maxpool_backward, conv2d_pools_in_registers, conv2d_backward, im2col, col2im,
 } from "./conv2d";
 export {
-  relu_maxpool2x2_forward, relu_maxpool2x2_backward, pooled_channel_sums, maxpool2d_forward, maxpool2d_backward,
+  relu_maxpool2x2_forward, relu_maxpool2x2_backward, maxpool2d_forward, maxpool2d_backward,
   avgpool2d_forward, avgpool2d_backward, global_avgpool_forward, global_avgpool_backward,
 } from "./pool";
 export {

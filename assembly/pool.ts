@@ -10,7 +10,8 @@
 //
 // Below them, the general layers: max and average pooling over k×k windows with
 // stride s, and global average pooling.
-import { sum8, lane_add } from "./reduce";
+import { sum8, lane_add, lanes_sum } from "./reduce";
+import { where_positive, where_positive4 } from "./activation";
 
 /**
  * y: [R, H/2, W/2] out; idx: [R, H/2, W/2] i32 out (0..3 within the window);
@@ -102,7 +103,7 @@ export function windows4(y: usize, idx: usize, tl: v128, tr: v128, bl: v128, br:
   let g = f32x4.gt(tr, tl), m = f32x4.pmax(tl, tr), k = v128.and(g, i32x4.splat(1));
   g = f32x4.gt(bl, m); m = f32x4.pmax(m, bl); k = i32x4.max_s(k, v128.and(g, i32x4.splat(2)));
   g = f32x4.gt(br, m); m = f32x4.pmax(m, br); k = i32x4.max_s(k, v128.and(g, i32x4.splat(3)));
-  m = v128.and(m, f32x4.gt(m, f32x4.splat(0))); // ReLU as forward1's: +0 unless m > 0
+  m = where_positive4(m, m); // ReLU as forward1's: +0 unless m > 0
   if (lanes == 4) {
     v128.store(y, m);
     v128.store(idx, k);
@@ -143,12 +144,8 @@ function forward_windows(y: usize, idx: usize, x: usize, from: i32, to: i32, OW:
 // @ts-ignore: decorator
 @inline
 function backward4(d0: usize, d1: usize, rowBytes: usize, dy: usize, y: usize, idx: usize): void {
-  const g = window_grads4(v128.load(dy), v128.load(y));
-  const k = v128.load(idx);
-  const tl = v128.and(g, i32x4.eq(k, i32x4.splat(0)));
-  const tr = v128.and(g, i32x4.eq(k, i32x4.splat(1)));
-  const bl = v128.and(g, i32x4.eq(k, i32x4.splat(2)));
-  const br = v128.and(g, i32x4.eq(k, i32x4.splat(3)));
+  const g = where_positive4(v128.load(dy), v128.load(y)), k = v128.load(idx);
+  const tl = grad_at4(g, k, 0), tr = grad_at4(g, k, 1), bl = grad_at4(g, k, 2), br = grad_at4(g, k, 3);
   v128.store(d0, v128.shuffle<f32>(tl, tr, 0, 4, 1, 5));
   v128.store(d1, v128.shuffle<f32>(tl, tr, 2, 6, 3, 7));
   v128.store(d0 + rowBytes, v128.shuffle<f32>(bl, br, 0, 4, 1, 5));
@@ -162,7 +159,7 @@ function backward_windows(dx: usize, dy: usize, y: usize, idx: usize, from: i32,
   let d0 = dx + (<usize>(2 * r * W + 2 * o) << 2);
   for (let w = from; w < to; w++) {
     const so = <usize>w << 2;
-    spread1(d0, d0 + rowBytes, window_grad(dy, y, so), load<i32>(idx + so));
+    spread1(d0, d0 + rowBytes, where_positive(dy, y, so), load<i32>(idx + so));
     o++; d0 += 8;
     const wrap = o == OW; o = select(0, o, wrap); d0 += select(rowBytes, 0, wrap);
   }
@@ -177,7 +174,7 @@ function backward_windows(dx: usize, dy: usize, y: usize, idx: usize, from: i32,
  */
 export function pooled_channel_sums(db: usize, dy: usize, y: usize, N: i32, C: i32, P: i32, c0: i32, c1: i32): void {
   for (let c = c0; c < c1; c++) {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+    let total: f32;
     if (ASC_FEATURE_SIMD) {
       let a = f32x4.splat(0);
       for (let n = 0; n < N; n++) {
@@ -185,39 +182,34 @@ export function pooled_channel_sums(db: usize, dy: usize, y: usize, N: i32, C: i
         let w = 0;
         for (; w + 4 <= P; w += 4) {
           const q = o + (<usize>w << 2);
-          a = f32x4.add(a, window_grads4(v128.load(dy + q), v128.load(y + q)));
+          a = f32x4.add(a, where_positive4(v128.load(dy + q), v128.load(y + q)));
         }
-        for (; w < P; w++) a = lane_add(a, w & 3, window_grad(dy, y, o + (<usize>w << 2)));
+        for (; w < P; w++) a = lane_add(a, w & 3, where_positive(dy, y, o + (<usize>w << 2)));
       }
-      s0 = f32x4.extract_lane(a, 0); s1 = f32x4.extract_lane(a, 1); s2 = f32x4.extract_lane(a, 2); s3 = f32x4.extract_lane(a, 3);
+      total = lanes_sum(a);
     } else {
+      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
       for (let n = 0; n < N; n++) {
         const o = <usize>((n * C + c) * P) << 2;
         for (let w = 0; w < P; w++) {
-          const g = window_grad(dy, y, o + (<usize>w << 2)), j = w & 3;
+          const g = where_positive(dy, y, o + (<usize>w << 2)), j = w & 3;
           if (j == 0) s0 += g;
           else if (j == 1) s1 += g;
           else if (j == 2) s2 += g;
           else s3 += g;
         }
       }
+      total = (s0 + s1) + (s2 + s3);
     }
-    store<f32>(db + (<usize>c << 2), load<f32>(db + (<usize>c << 2)) + ((s0 + s1) + (s2 + s3)));
+    store<f32>(db + (<usize>c << 2), load<f32>(db + (<usize>c << 2)) + total);
   }
 }
 
-/** A window's gradient behind ReLU (q bytes into the planes): dy where y > 0, else 0 (an integer select: no branch on data). */
+/** Four windows' gradients g at window position j (0…3) of each, lane by lane: g where the argmax k is j, zeros elsewhere (spread1's, four at once). */
 // @ts-ignore: decorator
 @inline
-export function window_grad(dy: usize, y: usize, q: usize): f32 {
-  return reinterpret<f32>(select(load<i32>(dy + q), 0, load<f32>(y + q) > 0));
-}
-
-/** Four windows' gradients behind ReLU, lane by lane: dy where y > 0, else 0. */
-// @ts-ignore: decorator
-@inline
-export function window_grads4(dy: v128, y: v128): v128 {
-  return v128.and(dy, f32x4.gt(y, f32x4.splat(0)));
+export function grad_at4(g: v128, k: v128, j: i32): v128 {
+  return v128.and(g, i32x4.eq(k, i32x4.splat(j)));
 }
 
 /** A window's gradient g spread over its four outputs: g at its argmax k (0…3), zeros elsewhere; top row at top, bottom row at bottom. */

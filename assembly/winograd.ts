@@ -23,7 +23,8 @@ import { few_product, few_product_t, few_lane_sums, few_lane_totals } from "./fe
 // transform staging, per thread: 36 values of one tile group (a vector or a float each)
 import { stageA as tmpA, stageB as tmpB, stageC as tmpC } from "./workspace";
 import { barrier, part_from, part_to } from "./threads";
-import { forward1, windows4, window_grad, window_grads4, spread1 } from "./pool";
+import { forward1, windows4, grad_at4, spread1 } from "./pool";
+import { where_positive, where_positive4 } from "./activation";
 
 /** Floats of one block of products (block_tiles): 256 KB, half of a core's L2 here (32768 and 131072: slower on LeNet's conv2). */
 const BLOCK_FLOATS: i32 = 65536;
@@ -524,12 +525,12 @@ function output_grad_tiles(dM: usize, dy: usize, yp: usize, idx: usize, tout: us
               g = v128.load32_lane(yk + o0, g, 0); g = v128.load32_lane(yk + o1, g, 1); g = v128.load32_lane(yk + o2, g, 2); g = v128.load32_lane(yk + o3, g, 3);
               v = v128.load32_lane(yp + kc + o0, v, 0); v = v128.load32_lane(yp + kc + o1, v, 1); v = v128.load32_lane(yp + kc + o2, v, 2); v = v128.load32_lane(yp + kc + o3, v, 3);
               e = v128.load32_lane(idx + kc + o0, e, 0); e = v128.load32_lane(idx + kc + o1, e, 1); e = v128.load32_lane(idx + kc + o2, e, 2); e = v128.load32_lane(idx + kc + o3, e, 3);
-              g = window_grads4(g, v);
+              g = where_positive4(g, v);
               const q = tmpA + <usize>(16 * (a * m + c));
-              v128.store(q, v128.and(g, i32x4.eq(e, i32x4.splat(0))));
-              v128.store(q, v128.and(g, i32x4.eq(e, i32x4.splat(1))), 16);
-              v128.store(q + <usize>(16 * m), v128.and(g, i32x4.eq(e, i32x4.splat(2))));
-              v128.store(q + <usize>(16 * m), v128.and(g, i32x4.eq(e, i32x4.splat(3))), 16);
+              v128.store(q, grad_at4(g, e, 0));
+              v128.store(q, grad_at4(g, e, 1), 16);
+              v128.store(q + <usize>(16 * m), grad_at4(g, e, 2));
+              v128.store(q + <usize>(16 * m), grad_at4(g, e, 3), 16);
             }
           }
           for (let i = 0; i < m; i++) {
@@ -567,7 +568,7 @@ function output_grad_tiles(dM: usize, dy: usize, yp: usize, idx: usize, tout: us
         for (let a = 0; a < m; a += 2) {
           for (let c = 0; c < m; c += 2) {
             const o = <usize>k * co + <usize>load<u32>(tout + (<usize>t << 2)) + (<usize>((a >> 1) * (OW >> 1) + (c >> 1)) << 2), q = tmpA + <usize>(4 * (a * m + c));
-            spread1(q, q + <usize>(4 * m), window_grad(dy, yp, o), load<i32>(idx + o));
+            spread1(q, q + <usize>(4 * m), where_positive(dy, yp, o), load<i32>(idx + o));
           }
         }
         p = tmpA; prs = <usize>m << 2;
